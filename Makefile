@@ -1,0 +1,26 @@
+# The two commands of the README's quick start, and a few helpers.
+VENV ?= .venv
+PYTEST_ARGS ?=
+
+.PHONY: start test venv unit functional clean
+
+## Install into .venv and start the whole service on the embedded default.
+start: venv
+	$(VENV)/bin/blazar-all
+
+## Run the whole test suite (real MariaDB/PostgreSQL/RabbitMQ tests skip,
+## naming the server, where one does not answer).
+test: venv
+	$(VENV)/bin/python -m pytest -q -ra blazar/tests $(PYTEST_ARGS)
+
+venv:
+	@VENV=$(VENV) tools/ensure-venv.sh
+
+unit: venv
+	$(VENV)/bin/python -m pytest -q blazar/tests/unit $(PYTEST_ARGS)
+
+functional: venv
+	$(VENV)/bin/python -m pytest -q blazar/tests/functional $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .state .pytest_cache .hypothesis

@@ -1,0 +1,51 @@
+"""The WSGI application: middleware around the Pecan controllers."""
+import pecan
+
+from oslo_config import cfg
+from oslo_middleware import cors
+from oslo_middleware import healthcheck
+from oslo_middleware import http_proxy_to_wsgi
+from oslo_middleware import request_id
+from oslo_middleware import sizelimit
+
+from blazar.api.controllers import root
+from blazar.api import errors
+from blazar.api import hooks
+from blazar.api.middleware import auth
+from blazar.api.middleware import microversion
+from blazar.conf import opts as conf_opts
+from blazar import policy
+
+CONF = cfg.CONF
+
+
+class HealthcheckRoute:
+    """/healthcheck answers from oslo.middleware's health check app."""
+
+    def __init__(self, app, health):
+        self.app = app
+        self.health = health
+
+    def __call__(self, environ, start_response):
+        if environ.get('PATH_INFO', '').rstrip('/') == '/healthcheck':
+            return self.health(environ, start_response)
+        return self.app(environ, start_response)
+
+
+def setup_app():
+    policy.init()
+    app = pecan.make_app(root.RootController(),
+                         hooks=[hooks.MethodHook(), hooks.ContextHook(), hooks.ErrorHook()],
+                         force_canonical=False, guess_content_type_from_ext=True)
+    app = microversion.Microversion(app)
+    app = auth.wrap(app)
+    app = HealthcheckRoute(app, healthcheck.Healthcheck(None, {
+        'backends': 'disable_by_file',
+        'disable_by_file_path': '/etc/blazar/healthcheck_disable'}))
+    app = sizelimit.RequestBodySizeLimiter(app, CONF)
+    app = errors.JsonErrors(app)
+    app = request_id.RequestId(app)
+    conf_opts.set_lib_defaults()  # the CORS defaults the sample documents
+    app = cors.CORS(app, CONF)
+    app = http_proxy_to_wsgi.HTTPProxyToWSGI(app, CONF)
+    return app

@@ -1,0 +1,17 @@
+"""/v1/openapi.json: the OpenAPI 3.0 document of this API (blazar/api/openapi.py).
+
+Behind the same authentication as the rest of /v1, without a policy rule:
+any authenticated caller may read it.
+"""
+import pecan
+
+from blazar.api import controllers as c
+from blazar.api import openapi
+
+
+class OpenAPIController:
+
+    @pecan.expose(generic=True, template='json')
+    @c.read_only
+    def index(self):
+        return openapi.document(pecan.request.application_url)

@@ -1,0 +1,504 @@
+"""The OpenAPI 3.0 document of the v1 API, served at ``GET /v1/openapi.json``.
+
+Request bodies are the JSON schemas the controllers validate with
+(blazar/api/schemas.py, and the query schemas of the availability
+controllers), converted to the OpenAPI 3.0 dialect; response bodies are
+described here from the views (blazar/api/views.py). The tests keep it true:
+the API reference examples, every response of the functional tests and a
+schemathesis run all validate against it, and every Pecan route is in it.
+
+``ROUTES`` is the single table: (path, method, summary, success status,
+success body, request body schema, query parameters, error statuses).
+"""
+import copy
+
+from blazar.api import schemas
+
+# --- response schemas (JSON Schema draft 7 dialect, converted below) -------
+
+_STR = {'type': 'string'}
+_NSTR = {'type': ['string', 'null']}
+_INT = {'type': 'integer'}
+_BOOL = {'type': 'boolean'}
+_WIRE_DATE = {'type': 'string',
+              'pattern': r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$',
+              'description': "UTC date 'YYYY-MM-DDTHH:MM:SS.ffffff'"}
+_NWIRE_DATE = dict(_WIRE_DATE, type=['string', 'null'])
+_TIMESTAMP = {'type': ['string', 'null'],
+              'pattern': r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$',
+              'description': "UTC time 'YYYY-MM-DD HH:MM:SS'"}
+
+
+def _object(properties, required=None, additional=False):
+    schema = {'type': 'object', 'properties': properties,
+              'required': sorted(properties if required is None else required)}
+    if additional is not True:
+        schema['additionalProperties'] = additional
+    return schema
+
+
+ERROR = _object({'error_code': _INT, 'error_message': _STR,
+                 'error_name': {'type': ['integer', 'string']}})
+
+LINK = _object({'href': _STR, 'rel': _STR})
+VERSION = _object({'id': _STR, 'status': _STR, 'min_version': _STR,
+                   'max_version': _STR, 'links': {'type': 'array', 'items': LINK}})
+
+EVENT = _object({
+    'id': _STR, 'lease_id': _STR, 'event_type': _STR, 'time': _WIRE_DATE,
+    'status': _STR, 'attempts': _INT, 'last_error': _NSTR,
+    'created_at': _TIMESTAMP, 'updated_at': _TIMESTAMP})
+
+# Common fields, then physical:host's (min...before_end) and
+# virtual:instance / flavor:instance's (vcpus...aggregate_id).
+RESERVATION = _object({
+    'id': _STR, 'lease_id': _STR, 'resource_id': _NSTR, 'resource_type': _STR,
+    'status': _STR, 'missing_resources': _BOOL, 'resources_changed': _BOOL,
+    'min': _INT, 'max': _INT, 'hypervisor_properties': _NSTR,
+    'resource_properties': _NSTR, 'before_end': _NSTR,
+    'vcpus': _INT, 'memory_mb': _INT, 'disk_gb': _INT, 'amount': _INT,
+    'affinity': {'type': ['boolean', 'null']}, 'flavor_id': _NSTR,
+    'server_group_id': _NSTR, 'aggregate_id': {'type': ['integer', 'null']},
+    'created_at': _TIMESTAMP, 'updated_at': _TIMESTAMP},
+    required=['id', 'lease_id', 'resource_type', 'status'], additional=True)
+
+LEASE = _object({
+    'id': _STR, 'name': _STR, 'user_id': _NSTR, 'project_id': _NSTR,
+    'start_date': _WIRE_DATE, 'end_date': _WIRE_DATE, 'trust_id': _NSTR,
+    'status': _STR, 'status_reason': _NSTR, 'degraded': _BOOL,
+    'reservations': {'type': 'array', 'items': RESERVATION},
+    'events': {'type': 'array', 'items': EVENT},
+    'created_at': _TIMESTAMP, 'updated_at': _TIMESTAMP},
+    required=['id', 'name', 'start_date', 'end_date', 'status',
+              'reservations', 'events'])
+
+# The host's own fields, and its extra capabilities as further string keys.
+HOST = _object({
+    'id': _STR, 'hypervisor_id': _NSTR, 'hypervisor_hostname': _STR,
+    'service_name': _STR, 'hypervisor_type': _STR, 'hypervisor_version': _INT,
+    'vcpus': _INT, 'memory_mb': _INT, 'local_gb': _INT, 'cpu_info': _STR,
+    'availability_zone': _STR, 'status': _NSTR, 'trust_id': _NSTR,
+    'reservable': _BOOL, 'created_at': _TIMESTAMP, 'updated_at': _TIMESTAMP,
+    # health: the monitors' failure, the operator's maintenance, and the
+    # state they make (maintenance once in force, then failed)
+    'state': {'type': 'string', 'enum': ['available', 'failed', 'maintenance']},
+    'state_reason': _NSTR, 'failure_reason': _NSTR,
+    'maintenance_start': _NWIRE_DATE, 'maintenance_reason': _NSTR},
+    required=['id', 'hypervisor_hostname', 'vcpus', 'memory_mb', 'local_gb'],
+    additional={'type': 'string', 'description': 'an extra capability'})
+
+ALLOCATION = _object({
+    'resource_id': _STR,
+    'reservations': {'type': 'array', 'items': _object({
+        'id': _STR, 'lease_id': _STR, 'start_date': _WIRE_DATE,
+        'end_date': _WIRE_DATE})}})
+
+PROPERTY = _object({'property': _STR, 'private': _BOOL,
+                    'values': {'type': 'array', 'items': _STR}},
+                   required=['property'])
+RESOURCE_PROPERTY = _object({
+    'id': _INT, 'resource_type': _STR, 'property_name': _STR, 'private': _BOOL,
+    'created_at': _NWIRE_DATE, 'updated_at': _NWIRE_DATE})
+
+# Availability answers: the fields every answer carries; the reservation
+# description asked (property queries; an instance shape or flavor) is
+# echoed back as further keys, and each resource type adds its counts
+# (physical:host: max; instances: amount).
+_NUMBER = {'type': 'number'}
+AVAILABILITY = _object({'resource_type': _STR, 'start_date': _WIRE_DATE,
+                        'end_date': _NWIRE_DATE},
+                       required=['resource_type', 'start_date'], additional=True)
+OFFERING = _object({'start_date': _WIRE_DATE, 'end_date': _WIRE_DATE,
+                    'count': _INT, 'amount': _INT, 'free': _INT, 'duration': _INT,
+                    'lease': {'type': 'object'}},
+                   required=['start_date', 'end_date', 'count', 'lease'],
+                   additional=True)
+CALENDAR = _object({
+    'resource_type': _STR, 'start_date': _WIRE_DATE, 'end_date': _WIRE_DATE,
+    'total': _INT, 'cleaning_time': _INT,
+    'free': {'type': 'array', 'items': _object(
+        {'start_date': _WIRE_DATE, 'end_date': _WIRE_DATE, 'free': _INT})},
+    'hosts': {'type': 'array', 'items': {'type': 'object'}}},
+    required=['resource_type', 'start_date', 'end_date', 'free'], additional=True)
+USAGE = _object({
+    'start_date': _WIRE_DATE, 'end_date': _WIRE_DATE,
+    'projects': {'type': 'array', 'items': _object(
+        {'project_id': _STR, 'leases': _INT, 'reservations': _INT,
+         'host_hours': _NUMBER, 'instance_hours': _NUMBER, 'vcpu_hours': _NUMBER,
+         'memory_mb_hours': _NUMBER, 'disk_gb_hours': _NUMBER},
+        required=['project_id'], additional=True)}})
+
+PREEMPTION = _object({
+    'id': _INT, 'lease_id': _STR, 'reservation_id': _STR, 'server_id': _STR,
+    'server_name': _NSTR, 'project_id': _NSTR, 'user_id': _NSTR, 'host': _NSTR,
+    'action': _STR, 'status': _STR, 'noticed_at': _NWIRE_DATE,
+    'reclaimed_at': _NWIRE_DATE, 'reason': _NSTR,
+    'created_at': _TIMESTAMP, 'updated_at': _TIMESTAMP})
+
+
+def _wrap(key, schema):
+    return _object({key: schema})
+
+
+def _list(key, schema):
+    return _object({key: {'type': 'array', 'items': schema}})
+
+
+OPENAPI_DOCUMENT = {'type': 'object', 'required': ['openapi', 'info', 'paths'],
+                    'properties': {'openapi': _STR, 'paths': {'type': 'object'}}}
+
+# --- query parameters ------------------------------------------------------
+
+_FLAG = {'type': 'string', 'description': "true, 1, yes or on; anything else is false"}
+_ALLOCATION_FILTERS = [('lease_id', False, _STR), ('reservation_id', False, _STR)]
+
+
+def _params(schema):
+    """Query parameters from an object schema of string values."""
+    required = set(schema.get('required', ()))
+    return [(name, name in required, prop)
+            for name, prop in sorted(schema['properties'].items())]
+
+
+# --- routes ----------------------------------------------------------------
+
+PUBLIC = 'public'
+_READ = (403, 503)
+_NOVA = (409, 502, 503)
+
+ROUTES = [
+    ('/', 'get', 'List API versions', 300, _list('versions', VERSION),
+     None, [], (), PUBLIC),
+    ('/versions', 'get', 'List API versions', 300, _list('versions', VERSION),
+     None, [], (), PUBLIC),
+    ('/v1', 'get', 'Show API version 1', 200, _wrap('version', VERSION),
+     None, [], (503,), None),
+    ('/v1/openapi.json', 'get', 'This OpenAPI document', 200, OPENAPI_DOCUMENT,
+     None, [], (), None),
+    # Leases
+    ('/v1/leases', 'get', 'List leases (all projects for an administrator)',
+     200, _list('leases', LEASE), None, [], _READ, None),
+    ('/v1/leases', 'post', 'Create a lease', 201, _wrap('lease', LEASE),
+     schemas.LEASE_CREATE, [], (403,) + _NOVA, None),
+    ('/v1/leases/{lease_id}', 'get', 'Show a lease', 200, _wrap('lease', LEASE),
+     None, [], (403, 404, 503), None),
+    ('/v1/leases/{lease_id}', 'put', 'Update a lease', 200, _wrap('lease', LEASE),
+     schemas.LEASE_UPDATE, [], (403, 404) + _NOVA, None),
+    ('/v1/leases/{lease_id}', 'delete', 'Delete a lease', 204, None,
+     None, [], (403, 404) + _NOVA, None),
+    # Hosts
+    ('/v1/os-hosts', 'get', 'List hosts', 200, _list('hosts', HOST),
+     None, [], _READ, None),
+    ('/v1/os-hosts', 'post', 'Enrol a Nova hypervisor', 201, _wrap('host', HOST),
+     schemas.HOST_CREATE, [], (403, 404) + _NOVA, None),
+    ('/v1/os-hosts/{host_id}', 'get', 'Show a host', 200, _wrap('host', HOST),
+     None, [], (403, 404, 503), None),
+    ('/v1/os-hosts/{host_id}', 'put', 'Set extra capabilities of a host', 200,
+     _wrap('host', HOST), schemas.HOST_UPDATE, [], (403, 404) + _NOVA, None),
+    ('/v1/os-hosts/{host_id}', 'delete', 'Remove a host', 204, None,
+     None, [], (403, 404) + _NOVA, None),
+    ('/v1/os-hosts/{host_id}/allocation', 'get', "Show a host's allocations",
+     200, _wrap('allocation', ALLOCATION), None, _ALLOCATION_FILTERS,
+     (403, 404, 503), None),
+    ('/v1/os-hosts/{host_id}/allocation', 'put',
+     "Move a host's current and future reservations to other hosts (what "
+     "stays is returned)", 200, _wrap('allocation', ALLOCATION),
+     schemas.HOST_REALLOCATE, [], (403, 404) + _NOVA, None),
+    ('/v1/os-hosts/{host_id}/maintenance', 'put',
+     'Put a host into maintenance (from now or a later time)', 200,
+     _wrap('host', HOST), schemas.HOST_MAINTENANCE, [], (403, 404) + _NOVA, None),
+    ('/v1/os-hosts/{host_id}/maintenance', 'delete',
+     'Take a host out of maintenance', 204, None, None, [],
+     (403, 404) + _NOVA, None),
+    ('/v1/os-hosts/allocations', 'get', 'List allocations of every host', 200,
+     _list('allocations', ALLOCATION), None, _ALLOCATION_FILTERS, _READ, None),
+    ('/v1/os-hosts/properties', 'get', 'List extra capability names', 200,
+     _list('resource_properties', PROPERTY), None,
+     [('detail', False, _FLAG), ('all', False, _FLAG)], _READ, None),
+    ('/v1/os-hosts/properties/{name}', 'patch',
+     'Make an extra capability private or public', 200,
+     _wrap('resource_property', RESOURCE_PROPERTY),
+     schemas.RESOURCE_PROPERTY_UPDATE, [], (403, 404, 503), None),
+    # Preemptible servers reclaimed for reservations
+    ('/v1/preemptions', 'get', 'List the preemptible servers noticed and '
+     'reclaimed for reservations', 200, _list('preemptions', PREEMPTION), None,
+     [('lease_id', False, _STR), ('reservation_id', False, _STR),
+      ('project_id', False, _STR)], _READ, None),
+]
+
+try:  # the availability routes, when their controllers are present
+    from blazar.api.controllers.v1 import availability as _availability
+except ImportError:  # pragma: no cover
+    _availability = None
+
+if _availability is not None:
+    _ANSWER = (403, 409, 503)
+    ROUTES += [
+        ('/v1/availability', 'get',
+         'How many hosts (or instances of a shape) are free over a window',
+         200, _wrap('availability', AVAILABILITY), None,
+         _params(_availability.HOW_MANY), _ANSWER, None),
+        ('/v1/availability/duration', 'get',
+         'How long a number of hosts (or instances) stays free', 200,
+         _wrap('availability', AVAILABILITY), None,
+         _params(_availability.HOW_LONG), _ANSWER, None),
+        ('/v1/offerings', 'get', 'When a lease of a size and length fits', 200,
+         _list('offerings', OFFERING), None, _params(_availability.OFFERINGS),
+         _ANSWER, None),
+        ('/v1/calendar', 'get', 'Free hosts or instances over time (and per '
+         'host for administrators)', 200, _wrap('calendar', CALENDAR), None,
+         _params(_availability.CALENDAR), _ANSWER, None),
+        ('/v1/usage', 'get', 'Reserved hours per project', 200,
+         _wrap('usage', USAGE), None, _params(_availability.USAGE), _ANSWER,
+         None),
+    ]
+
+# Every operation may also answer these: 400 for a malformed
+# OpenStack-API-Version header (or a bad parameter or body), 401 without
+# valid credentials (not on public routes), 406 for an unsupported version.
+COMMON_ERRORS = (400, 401, 406)
+_ERROR_TEXT = {
+    400: 'Bad request: invalid body, parameter or OpenStack-API-Version header',
+    401: 'Authentication required',
+    403: 'Forbidden by policy or by an enforcement rule',
+    404: 'Not found',
+    405: 'Method not allowed on this path',
+    406: 'API version not supported',
+    409: 'Conflict with the current state (e.g. not enough free hosts)',
+    413: 'Request body larger than [oslo_middleware] max_request_body_size',
+    502: 'Nova or Placement answered with an error',
+    503: 'Nova, Placement, the database or the manager is unavailable',
+}
+
+
+# --- conversion to the OpenAPI 3.0 schema dialect ---------------------------
+
+def to_openapi(schema):
+    """A JSON Schema draft 7 schema in the OpenAPI 3.0 dialect: type lists
+    become ``anyOf`` (``null`` becomes ``nullable``), arrays get ``items``."""
+    if isinstance(schema, list):
+        return [to_openapi(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {}
+    for key, value in schema.items():
+        if key in ('properties',):
+            out[key] = {k: to_openapi(v) for k, v in value.items()}
+        elif key in ('items', 'additionalProperties', 'not') and isinstance(value, dict):
+            out[key] = to_openapi(value)
+        elif key in ('anyOf', 'oneOf', 'allOf'):
+            subs = [to_openapi(s) for s in value]
+            nulls = [s for s in subs if s == {'type': 'null'}]
+            subs = [s for s in subs if s != {'type': 'null'}]
+            if nulls:
+                out['nullable'] = True
+            if len(subs) == 1 and key != 'allOf' and not nulls:
+                out[key] = subs
+            elif len(subs) == 1:
+                for k, v in subs[0].items():
+                    out.setdefault(k, v)
+            else:
+                out[key] = subs
+        elif key == 'type' and isinstance(value, list):
+            types = [t for t in value if t != 'null']
+            if 'null' in value:
+                out['nullable'] = True
+            if len(types) == 1:
+                out['type'] = types[0]
+            else:
+                out['anyOf'] = [{'type': t} for t in types]
+        else:
+            out[key] = copy.deepcopy(value)
+    if out.get('type') == 'array' and 'items' not in out:
+        out['items'] = {}
+    return out
+
+
+def to_json_schema(schema):
+    """Back from the OpenAPI 3.0 dialect to JSON Schema (``nullable``), to
+    validate with jsonschema."""
+    if isinstance(schema, list):
+        return [to_json_schema(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {}
+    for key, value in schema.items():
+        if key == 'properties':
+            out[key] = {k: to_json_schema(v) for k, v in value.items()}
+        elif key in ('items', 'additionalProperties', 'not') and isinstance(value, dict):
+            out[key] = to_json_schema(value)
+        elif key in ('anyOf', 'oneOf', 'allOf'):
+            out[key] = [to_json_schema(s) for s in value]
+        elif key != 'nullable':
+            out[key] = copy.deepcopy(value)
+    if schema.get('nullable'):
+        if isinstance(out.get('type'), str):
+            out['type'] = [out['type'], 'null']
+            if 'enum' in out:
+                out['enum'] = list(out['enum']) + [None]
+        else:
+            out = {'anyOf': [out, {'type': 'null'}]}
+    return out
+
+
+# --- the document -----------------------------------------------------------
+
+def _operation_id(method, path):
+    words = [p.strip('{}').replace('-', '_').replace('.', '_')
+             for p in path.split('/') if p]
+    return '_'.join([method] + (words or ['root']))
+
+
+def _path_params(path):
+    return [p[1:-1] for p in path.split('/') if p.startswith('{')]
+
+
+def _json_response(description, schema):
+    return {'description': description,
+            'content': {'application/json': {'schema': to_openapi(schema)}}}
+
+
+def document(server_url=None):
+    """The OpenAPI 3.0 document as a dict (``server_url``: the API's root)."""
+    paths = {}
+    for (path, method, summary, success, body_schema, request_schema,
+         query, errors, public) in ROUTES:
+        responses = {}
+        if body_schema is None:
+            responses[str(success)] = {'description': 'Done (no body)'}
+        else:
+            responses[str(success)] = _json_response('Success', body_schema)
+        codes = set(errors) | set(COMMON_ERRORS)
+        if public:
+            codes.discard(401)
+        if request_schema is not None or query or _path_params(path):
+            codes.add(400)
+        if request_schema is not None:
+            codes.add(413)
+        for code in sorted(codes):
+            responses[str(code)] = {'$ref': '#/components/responses/Error%d' % code}
+        operation = {'operationId': _operation_id(method, path),
+                     'summary': summary, 'responses': responses}
+        parameters = [{'name': name, 'in': 'path', 'required': True,
+                       'schema': {'type': 'string', 'minLength': 1}}
+                      for name in _path_params(path)]
+        parameters += [{'name': name, 'in': 'query', 'required': required,
+                        'schema': to_openapi(schema)}
+                       for name, required, schema in query]
+        if parameters:
+            operation['parameters'] = parameters
+        if request_schema is not None:
+            operation['requestBody'] = {
+                'required': True,
+                'content': {'application/json': {
+                    'schema': to_openapi(request_schema)}}}
+        if public:
+            operation['security'] = []
+        paths.setdefault(path, {})[method] = operation
+    doc = {
+        'openapi': '3.0.3',
+        'info': {
+            'title': 'Blazar reservation API',
+            'version': '1.0',
+            'description': (
+                'Resource reservation (service type "reservation"). Every error '
+                'answers the JSON body {error_code, error_message, error_name}; '
+                'a method not listed for a path answers 405.')},
+        'paths': paths,
+        'components': {
+            'securitySchemes': {'token': {
+                'type': 'apiKey', 'in': 'header', 'name': 'X-Auth-Token',
+                'description': "A Keystone token (with auth_strategy = noauth: "
+                               "optional, 'user:project')"}},
+            'schemas': {'Error': to_openapi(ERROR)},
+            'responses': {
+                'Error%d' % code: {
+                    'description': text,
+                    'content': {'application/json': {
+                        'schema': {'$ref': '#/components/schemas/Error'}}}}
+                for code, text in sorted(_ERROR_TEXT.items())},
+        },
+        'security': [{'token': []}],
+    }
+    if server_url:
+        doc['servers'] = [{'url': server_url.rstrip('/')}]
+    return doc
+
+
+# --- validation of responses (used by the tests) ----------------------------
+
+def _match(doc, path):
+    parts = path.split('/')
+    best = None
+    for template, operations in doc['paths'].items():
+        tparts = template.split('/')
+        if len(tparts) != len(parts):
+            continue
+        if all(t == p or (t.startswith('{') and p) for t, p in zip(tparts, parts)):
+            literal = sum(not t.startswith('{') for t in tparts)
+            if best is None or literal > best[0]:
+                best = (literal, template, operations)
+    return best
+
+
+def operation(doc, method, path):
+    """(path template, operation or None) of a concrete request path:
+    (None, None) when no documented path matches. Pecan strips a '.json'
+    extension before routing, so '/v1/leases.json' is '/v1/leases' and
+    '/v1/openapi' is '/v1/openapi.json'."""
+    path = path.split('?', 1)[0].rstrip('/') or '/'
+    best = _match(doc, path)
+    if best is None and path.endswith('.json'):
+        best = _match(doc, path[:-len('.json')])
+    if best is None and path != '/':
+        best = _match(doc, path + '.json')
+        if best is not None and not best[1].endswith('.json'):
+            best = None
+    if best is None:
+        return None, None
+    return best[1], best[2].get(method.lower())
+
+
+def response_schema(doc, op, status):
+    """The JSON schema (draft 7 dialect) of ``status`` for an operation, '' if
+    the status is documented without a body, None if it is not documented."""
+    response = op['responses'].get(str(status))
+    if response is None:
+        return None
+    if '$ref' in response:
+        response = doc['components']['responses'][response['$ref'].split('/')[-1]]
+    content = response.get('content', {}).get('application/json')
+    if content is None:
+        return ''
+    schema = content['schema']
+    if '$ref' in schema:
+        schema = doc['components']['schemas'][schema['$ref'].split('/')[-1]]
+    return to_json_schema(schema)
+
+
+def check_response(doc, method, path, status, body):
+    """Problems (a list of strings) with a response, against ``doc``.
+    ``body`` is the parsed JSON body, or None when there is none."""
+    import jsonschema
+    template, op = operation(doc, method, path)
+    where = '%s %s -> %s' % (method.upper(), path, status)
+    if op is None:
+        # Undocumented path or method: only the error body of a 404/405.
+        if status not in (404, 405) and not (template is None and status in (401, 406)):
+            return ['%s: %s is not documented' % (
+                where, 'path' if template is None else 'method')]
+        schema = to_json_schema(to_openapi(ERROR))
+    else:
+        schema = response_schema(doc, op, status)
+        if schema is None:
+            return ['%s: status not documented for %s %s' % (
+                where, method.upper(), template)]
+        if schema == '':
+            return ['%s: unexpected body' % where] if body not in (None, b'', '') else []
+    if body is None:
+        return ['%s: no JSON body' % where]
+    errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(body),
+                    key=lambda e: list(e.absolute_path))
+    return ['%s: %s at %s' % (where, e.message[:300],
+                              '/'.join(str(p) for p in e.absolute_path) or 'body')
+            for e in errors[:3]]

@@ -1,0 +1,22 @@
+"""WSGI entry point for uwsgi/gunicorn: ``blazar.api.wsgi:application``.
+
+Reads /etc/blazar/blazar.conf (or $BLAZAR_CONFIG_FILE).
+"""
+import os
+
+from blazar.api import app as api_app
+from blazar import service
+
+
+def init_application():
+    config_file = os.environ.get('BLAZAR_CONFIG_FILE')
+    service.prepare([], default_config_files=[config_file] if config_file else None)
+    return api_app.setup_app()
+
+
+application = None
+if os.environ.get('BLAZAR_WSGI_NO_AUTOLOAD') is None and __name__ != '__main__':
+    try:
+        application = init_application()
+    except SystemExit:  # pragma: no cover - config error at import
+        raise

@@ -1,0 +1,82 @@
+"""blazar-all: API, manager and (unless a real Nova is configured) the cloud
+simulator in one process.
+
+With no configuration file this is the embedded default for a first run:
+SQLite under ./.state, in-process RPC, noauth, 8 simulated hosts, the API
+on 127.0.0.1:1234. With --config-file it is an all-in-one deployment of
+whatever the file says.
+"""
+import logging
+
+from oslo_config import cfg
+
+from blazar.api import app as api_app
+from blazar.db import migration
+from blazar.manager import service as manager_service
+from blazar import service
+from blazar.utils import wsgi
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+EMBEDDED_DEFAULTS = [
+    ('auth_strategy', 'noauth', None),
+    ('transport_url', 'fake:/', None),
+    ('bind_host', '127.0.0.1', 'api'),
+    ('bind_port', 1234, 'api'),
+]
+
+
+def _start_simulator():
+    from blazar.simulator import server as sim_server
+    from blazar.simulator import testing as sim_testing
+    simulator = sim_server.start_simulator(host=CONF.simulator.bind_host,
+                                           port=CONF.simulator.bind_port)
+    sim_testing.point_nova_at(simulator.compute_url)
+    sim_testing.point_placement_at(simulator.placement_url)
+    return simulator
+
+
+def _banner(api_url, simulator):
+    lines = ['', 'Blazar is running.',
+             '  API:        %s/v1' % api_url,
+             '  Database:   %s' % CONF.database.connection,
+             '  Auth:       %s' % CONF.auth_strategy]
+    if simulator is not None:
+        lines.append('  Simulator:  %s (%d hosts)' % (simulator.compute_url,
+                                                      CONF.simulator.hosts))
+    lines += ['', 'Try it with the OpenStack CLI (pip install python-blazarclient '
+              'python-openstackclient):',
+              '  export OS_AUTH_TYPE=none OS_ENDPOINT=%s/v1' % api_url,
+              '  openstack reservation host create compute-1',
+              '  openstack reservation host list',
+              '  openstack reservation lease create --start-date now '
+              '--end-date "YYYY-MM-DD HH:MM" my-lease',
+              '  openstack reservation lease list',
+              'or, without the exports:',
+              '  openstack --os-auth-type none --os-endpoint %s/v1 reservation '
+              'lease list' % api_url, '']
+    print('\n'.join(lines), flush=True)
+
+
+def main(argv=None):
+    for name, value, group in EMBEDDED_DEFAULTS:
+        CONF.set_default(name, value, group=group)
+    service.prepare(argv)
+    simulator = None if CONF.nova.auth_type else _start_simulator()
+    migration.upgrade('head')
+    manager = manager_service.ManagerService()
+    manager.start()
+    api = wsgi.Server(api_app.setup_app(), CONF.api.bind_host, CONF.api.bind_port,
+                      name='blazar-api').start()
+    _banner(api.url, simulator)
+    service.wait_for_signal()
+    LOG.info('blazar-all stopping')
+    api.stop()
+    manager.stop()
+    if simulator is not None:
+        simulator.stop()
+
+
+if __name__ == '__main__':
+    main()

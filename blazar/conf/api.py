@@ -1,0 +1,20 @@
+from oslo_config import cfg
+
+api_opts = [
+    cfg.HostAddressOpt('bind_host', default='0.0.0.0',
+                       help='Address blazar-api listens on (standalone server).'),
+    cfg.PortOpt('bind_port', default=1234,
+                help='Port blazar-api listens on (standalone server).'),
+    cfg.IntOpt('broker_retries', default=2, min=0,
+               help='How many times one API call retries reaching the message '
+                    'broker before answering 503 (instead of waiting for the '
+                    'broker to come back).'),
+]
+
+
+def register_opts(conf):
+    conf.register_opts(api_opts, group='api')
+
+
+def list_opts():
+    return [('api', api_opts)]

@@ -1,0 +1,303 @@
+"""SQLAlchemy models of the store.
+
+Allocations carry their reservation's time window (kept in step with the
+lease dates) so that every "who holds what when" question is one indexed
+range scan instead of a join through leases.
+"""
+from oslo_utils import timeutils
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+
+def _uuid():
+    from oslo_utils import uuidutils
+    return uuidutils.generate_uuid()
+
+
+class Base(orm.DeclarativeBase):
+    pass
+
+
+class TimestampMixin:
+    created_at = sa.Column(sa.DateTime, nullable=False, default=timeutils.utcnow)
+    updated_at = sa.Column(sa.DateTime, nullable=True, onupdate=timeutils.utcnow)
+
+
+class Lease(TimestampMixin, Base):
+    __tablename__ = 'leases'
+    __table_args__ = (
+        sa.Index('ix_leases_project_id', 'project_id'),
+        sa.Index('ix_leases_start_end', 'start_date', 'end_date'),
+        sa.Index('ix_leases_end_date', 'end_date'),
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True, default=_uuid)
+    name = sa.Column(sa.String(255), nullable=False)
+    user_id = sa.Column(sa.String(255))
+    project_id = sa.Column(sa.String(255))
+    start_date = sa.Column(sa.DateTime, nullable=False)
+    end_date = sa.Column(sa.DateTime, nullable=False)
+    trust_id = sa.Column(sa.String(255))
+    status = sa.Column(sa.String(32), nullable=False)
+    status_reason = sa.Column(sa.Text)
+    degraded = sa.Column(sa.Boolean, nullable=False, default=False)
+
+    reservations = orm.relationship(
+        'Reservation', back_populates='lease', lazy='selectin',
+        cascade='all, delete-orphan', order_by='Reservation.created_at')
+    events = orm.relationship(
+        'Event', back_populates='lease', lazy='selectin',
+        cascade='all, delete-orphan', order_by='Event.time')
+
+
+class Reservation(TimestampMixin, Base):
+    __tablename__ = 'reservations'
+    __table_args__ = (sa.Index('ix_reservations_lease_id', 'lease_id'),)
+
+    id = sa.Column(sa.String(36), primary_key=True, default=_uuid)
+    lease_id = sa.Column(sa.String(36), sa.ForeignKey('leases.id', ondelete='CASCADE'),
+                         nullable=False)
+    resource_id = sa.Column(sa.String(36))
+    resource_type = sa.Column(sa.String(66), nullable=False)
+    status = sa.Column(sa.String(13), nullable=False)
+    missing_resources = sa.Column(sa.Boolean, nullable=False, default=False)
+    resources_changed = sa.Column(sa.Boolean, nullable=False, default=False)
+
+    lease = orm.relationship('Lease', back_populates='reservations')
+    host_reservation = orm.relationship(
+        'HostReservation', uselist=False, lazy='selectin',
+        cascade='all, delete-orphan', back_populates='reservation')
+    instance_reservation = orm.relationship(
+        'InstanceReservation', uselist=False, lazy='selectin',
+        cascade='all, delete-orphan', back_populates='reservation')
+
+
+class Event(TimestampMixin, Base):
+    __tablename__ = 'events'
+    __table_args__ = (
+        sa.Index('ix_events_status_time', 'status', 'time'),
+        sa.Index('ix_events_lease_id', 'lease_id'),
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True, default=_uuid)
+    lease_id = sa.Column(sa.String(36), sa.ForeignKey('leases.id', ondelete='CASCADE'),
+                         nullable=False)
+    event_type = sa.Column(sa.String(66), nullable=False)
+    time = sa.Column(sa.DateTime, nullable=False)
+    status = sa.Column(sa.String(13), nullable=False)
+    # Failed runs are retried with backoff: not before next_attempt.
+    attempts = sa.Column(sa.Integer, nullable=False, default=0)
+    next_attempt = sa.Column(sa.DateTime)
+    last_error = sa.Column(sa.Text)
+    # The manager running it, and until when; a claim left by a dead
+    # manager may be taken over once it has expired.
+    claimed_by = sa.Column(sa.String(255))
+    claimed_until = sa.Column(sa.DateTime)
+
+    lease = orm.relationship('Lease', back_populates='events')
+
+
+class ComputeHost(TimestampMixin, Base):
+    __tablename__ = 'computehosts'
+    __table_args__ = (
+        sa.UniqueConstraint('hypervisor_hostname', name='uq_computehosts_hostname'),
+        sa.Index('ix_computehosts_service_name', 'service_name'),
+    )
+
+    # Our own small integer id: the CLI treats all-digit host arguments as
+    # ids and anything else as a hypervisor hostname.
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    hypervisor_id = sa.Column(sa.String(36))
+    hypervisor_hostname = sa.Column(sa.String(255), nullable=False)
+    service_name = sa.Column(sa.String(255), nullable=False)
+    hypervisor_type = sa.Column(sa.String(255), nullable=False, default='')
+    hypervisor_version = sa.Column(sa.BigInteger, nullable=False, default=0)
+    vcpus = sa.Column(sa.Integer, nullable=False)
+    memory_mb = sa.Column(sa.Integer, nullable=False)
+    local_gb = sa.Column(sa.Integer, nullable=False)
+    cpu_info = sa.Column(sa.Text, nullable=False, default='')
+    availability_zone = sa.Column(sa.String(255), nullable=False, default='')
+    status = sa.Column(sa.String(13))
+    trust_id = sa.Column(sa.String(255))
+    reservable = sa.Column(sa.Boolean, nullable=False, default=True)
+    # Health (blazar/manager/monitors.py): why Nova's compute service is
+    # seen failed (NULL: healthy), and the operator's maintenance, in force
+    # from maintenance_start (NULL: none). reservable is false while either
+    # holds.
+    failure_reason = sa.Column(sa.Text)
+    maintenance_start = sa.Column(sa.DateTime)
+    maintenance_reason = sa.Column(sa.Text)
+
+    capabilities = orm.relationship(
+        'HostCapability', lazy='selectin', cascade='all, delete-orphan',
+        back_populates='host')
+    inventories = orm.relationship(
+        'HostInventory', lazy='select', cascade='all, delete-orphan',
+        passive_deletes=True, back_populates='host')
+    traits = orm.relationship(
+        'HostTrait', lazy='select', cascade='all, delete-orphan',
+        passive_deletes=True, back_populates='host')
+
+
+class ResourceProperty(TimestampMixin, Base):
+    __tablename__ = 'resource_properties'
+    __table_args__ = (
+        sa.UniqueConstraint('resource_type', 'property_name',
+                            name='uq_resource_properties_type_name'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    resource_type = sa.Column(sa.String(255), nullable=False)
+    property_name = sa.Column(sa.String(255), nullable=False)
+    private = sa.Column(sa.Boolean, nullable=False, default=False)
+
+
+class HostCapability(TimestampMixin, Base):
+    __tablename__ = 'computehost_extra_capabilities'
+    __table_args__ = (
+        sa.UniqueConstraint('computehost_id', 'property_id',
+                            name='uq_host_capability'),
+        sa.Index('ix_host_capability_property', 'property_id'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    computehost_id = sa.Column(sa.Integer, sa.ForeignKey('computehosts.id', ondelete='CASCADE'),
+                               nullable=False)
+    property_id = sa.Column(sa.Integer, sa.ForeignKey('resource_properties.id'),
+                            nullable=False)
+    capability_value = sa.Column(sa.Text, nullable=False)
+
+    host = orm.relationship('ComputeHost', back_populates='capabilities')
+    property = orm.relationship('ResourceProperty', lazy='joined')
+
+
+class HostInventory(TimestampMixin, Base):
+    """A host's Placement inventory of one resource class, copied at
+    enrolment (and refreshed) so that capacity questions need no HTTP call."""
+    __tablename__ = 'computehost_inventories'
+    __table_args__ = (
+        sa.UniqueConstraint('computehost_id', 'resource_class',
+                            name='uq_host_inventory_class'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    computehost_id = sa.Column(sa.Integer, sa.ForeignKey('computehosts.id', ondelete='CASCADE'),
+                               nullable=False)
+    resource_class = sa.Column(sa.String(255), nullable=False)
+    total = sa.Column(sa.Integer, nullable=False)
+    reserved = sa.Column(sa.Integer, nullable=False, default=0)
+    min_unit = sa.Column(sa.Integer, nullable=False, default=1)
+    max_unit = sa.Column(sa.Integer, nullable=False)
+    step_size = sa.Column(sa.Integer, nullable=False, default=1)
+    allocation_ratio = sa.Column(sa.Float, nullable=False, default=1.0)
+
+    host = orm.relationship('ComputeHost', back_populates='inventories')
+
+
+class HostTrait(TimestampMixin, Base):
+    __tablename__ = 'computehost_traits'
+    __table_args__ = (
+        sa.UniqueConstraint('computehost_id', 'trait', name='uq_host_trait'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    computehost_id = sa.Column(sa.Integer, sa.ForeignKey('computehosts.id', ondelete='CASCADE'),
+                               nullable=False)
+    trait = sa.Column(sa.String(255), nullable=False)
+
+    host = orm.relationship('ComputeHost', back_populates='traits')
+
+
+class HostReservation(TimestampMixin, Base):
+    __tablename__ = 'computehost_reservations'
+
+    id = sa.Column(sa.String(36), primary_key=True, default=_uuid)
+    reservation_id = sa.Column(sa.String(36),
+                               sa.ForeignKey('reservations.id', ondelete='CASCADE'),
+                               nullable=False, unique=True)
+    aggregate_id = sa.Column(sa.Integer)
+    min_count = sa.Column(sa.Integer, nullable=False)
+    max_count = sa.Column(sa.Integer, nullable=False)
+    hypervisor_properties = sa.Column(sa.Text, nullable=False, default='')
+    resource_properties = sa.Column(sa.Text, nullable=False, default='')
+    before_end = sa.Column(sa.String(36), nullable=False, default='default')
+
+    reservation = orm.relationship('Reservation', back_populates='host_reservation')
+
+
+class InstanceReservation(TimestampMixin, Base):
+    __tablename__ = 'instance_reservations'
+
+    id = sa.Column(sa.String(36), primary_key=True, default=_uuid)
+    reservation_id = sa.Column(sa.String(36),
+                               sa.ForeignKey('reservations.id', ondelete='CASCADE'),
+                               nullable=False, unique=True)
+    vcpus = sa.Column(sa.Integer, nullable=False)
+    memory_mb = sa.Column(sa.Integer, nullable=False)
+    disk_gb = sa.Column(sa.Integer, nullable=False)
+    amount = sa.Column(sa.Integer, nullable=False)
+    affinity = sa.Column(sa.Boolean, nullable=True)
+    resource_properties = sa.Column(sa.Text, nullable=False, default='')
+    flavor_id = sa.Column(sa.String(36))
+    source_flavor = sa.Column(sa.Text)
+    # One instance's needs, JSON {resource class: amount}, and the flavor's
+    # traits, JSON {"required": [...], "forbidden": [...]}.
+    resources = sa.Column(sa.Text)
+    traits = sa.Column(sa.Text)
+    aggregate_id = sa.Column(sa.Integer)
+    server_group_id = sa.Column(sa.String(36))
+
+    reservation = orm.relationship('Reservation', back_populates='instance_reservation')
+
+
+class HostAllocation(TimestampMixin, Base):
+    """One host (or one instance slot on a host) held by a reservation."""
+    __tablename__ = 'computehost_allocations'
+    __table_args__ = (
+        sa.Index('ix_allocations_host_window', 'compute_host_id', 'start_date', 'end_date'),
+        sa.Index('ix_allocations_reservation', 'reservation_id'),
+        sa.Index('ix_allocations_window', 'end_date', 'start_date'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    compute_host_id = sa.Column(sa.Integer, sa.ForeignKey('computehosts.id'), nullable=False)
+    reservation_id = sa.Column(sa.String(36),
+                               sa.ForeignKey('reservations.id', ondelete='CASCADE'),
+                               nullable=False)
+    start_date = sa.Column(sa.DateTime, nullable=False)
+    end_date = sa.Column(sa.DateTime, nullable=False)
+    # Instances of the reservation this host takes (1 for a whole host).
+    slots = sa.Column(sa.Integer, nullable=False, default=1, server_default='1')
+
+
+class Preemption(TimestampMixin, Base):
+    """A preemptible server in the way of a reservation: noticed ahead of
+    the start, then reclaimed (or found gone) at the start."""
+    __tablename__ = 'preemptions'
+    __table_args__ = (
+        sa.UniqueConstraint('reservation_id', 'server_id', name='uq_preemption'),
+        sa.Index('ix_preemptions_lease', 'lease_id'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    lease_id = sa.Column(sa.String(36), nullable=False)
+    reservation_id = sa.Column(sa.String(36), nullable=False)
+    server_id = sa.Column(sa.String(36), nullable=False)
+    server_name = sa.Column(sa.String(255))
+    project_id = sa.Column(sa.String(255))
+    user_id = sa.Column(sa.String(255))
+    host = sa.Column(sa.String(255))
+    action = sa.Column(sa.String(16), nullable=False)
+    # noticed -> reclaimed | gone | failed
+    status = sa.Column(sa.String(16), nullable=False)
+    noticed_at = sa.Column(sa.DateTime)
+    reclaimed_at = sa.Column(sa.DateTime)
+    reason = sa.Column(sa.Text)
+
+
+class AllocationLock(Base):
+    """A row whose update serialises allocation decisions on every backend."""
+    __tablename__ = 'allocation_locks'
+
+    name = sa.Column(sa.String(64), primary_key=True)
+    generation = sa.Column(sa.BigInteger, nullable=False, default=0)

@@ -1,0 +1,1 @@
+"""The built-in enforcement filters (entry points in setup.cfg)."""

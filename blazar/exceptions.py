@@ -1,0 +1,227 @@
+"""Errors the service raises on purpose, each carrying its HTTP status.
+
+They travel unchanged from the manager to the API over RPC (oslo.messaging
+rebuilds classes of this module on the caller's side), so the API answers the
+manager's status and message, never a bare 500.
+"""
+
+
+class BlazarException(Exception):
+    msg_fmt = "An unknown error occurred."
+    code = 500
+
+    def __init__(self, message=None, **kwargs):
+        # kwargs is read by oslo.messaging when it serialises the error; keep
+        # it JSON-friendly.
+        self.kwargs = {k: str(v) for k, v in kwargs.items()}
+        if message is None:
+            try:
+                message = self.msg_fmt % kwargs
+            except (KeyError, TypeError, ValueError):
+                message = self.msg_fmt
+        self.message = str(message)
+        super().__init__(self.message)
+
+    @property
+    def name(self):
+        return type(self).__name__
+
+
+# --- 400 -----------------------------------------------------------------
+class InvalidInput(BlazarException):
+    msg_fmt = "%(reason)s"
+    code = 400
+
+
+class MissingParameter(InvalidInput):
+    msg_fmt = "Missing parameter %(param)s"
+
+
+class MalformedParameter(InvalidInput):
+    msg_fmt = "Malformed parameter %(param)s: %(reason)s"
+
+
+class InvalidDate(InvalidInput):
+    msg_fmt = ("%(date)s is an invalid date for %(field)s. Required format: "
+               "'YYYY-MM-DD HH:MM' (UTC) or 'now'")
+
+
+class InvalidRange(InvalidInput):
+    msg_fmt = "Invalid values for min/max of %(what)s: %(reason)s"
+
+
+class MalformedRequirements(InvalidInput):
+    msg_fmt = "Malformed requirements %(rqrms)s: %(reason)s"
+
+
+class ExtraCapabilityTooLong(InvalidInput):
+    msg_fmt = "Extra capability key %(key)s is longer than 64 characters"
+
+
+class UnsupportedResourceType(InvalidInput):
+    msg_fmt = "The %(resource_type)s resource type is not supported"
+
+
+class InvalidMicroversion(InvalidInput):
+    msg_fmt = "Invalid OpenStack-API-Version header: %(reason)s"
+
+
+# --- 401/403 -------------------------------------------------------------
+class NotAuthenticated(BlazarException):
+    msg_fmt = "Authentication required"
+    code = 401
+
+
+class NotAuthorized(BlazarException):
+    msg_fmt = "Not authorized"
+    code = 403
+
+
+class PolicyNotAuthorized(NotAuthorized):
+    msg_fmt = "Policy doesn't allow %(action)s to be performed"
+
+
+class EnforcementRefused(NotAuthorized):
+    """A usage rule ([enforcement] filters) refuses a lease create/update."""
+    msg_fmt = "%(reason)s"
+
+    def __init__(self, message=None, rule='enforcement', **kwargs):
+        super().__init__(message, rule=rule, **kwargs)
+
+
+# --- 404 -----------------------------------------------------------------
+class NotFound(BlazarException):
+    msg_fmt = "%(object)s %(id)s could not be found"
+    code = 404
+
+
+class LeaseNotFound(NotFound):
+    msg_fmt = "Lease %(id)s could not be found"
+
+
+class ReservationNotFound(NotFound):
+    msg_fmt = "Reservation %(id)s could not be found"
+
+
+class HostNotFound(NotFound):
+    msg_fmt = "Host %(host)s could not be found"
+
+
+class ResourcePropertyNotFound(NotFound):
+    msg_fmt = "Resource property %(name)s could not be found"
+
+
+class AggregateNotFound(NotFound):
+    msg_fmt = "Aggregate %(name)s could not be found in Nova"
+
+
+class ResourceProviderNotFound(NotFound):
+    msg_fmt = "Resource provider %(provider)s could not be found in Placement"
+
+
+# --- 406 -----------------------------------------------------------------
+class MicroversionNotAcceptable(BlazarException):
+    msg_fmt = ("Version %(version)s is not supported by the API. "
+               "Minimum is %(min)s and maximum is %(max)s.")
+    code = 406
+
+
+# --- 409 -----------------------------------------------------------------
+class Conflict(BlazarException):
+    msg_fmt = "Conflict: %(reason)s"
+    code = 409
+
+
+class HostAlreadyEnrolled(Conflict):
+    msg_fmt = "Host %(host)s is already enrolled"
+
+
+class HostHavingServers(Conflict):
+    msg_fmt = "Host %(host)s has servers running on it: %(servers)s"
+
+
+class MultipleHostsFound(Conflict):
+    msg_fmt = "Several hypervisors match %(host)s; use its id"
+
+
+class CantDeleteHost(Conflict):
+    msg_fmt = "Cannot delete host %(host)s: %(reason)s"
+
+
+class CantUpdateParameter(Conflict):
+    msg_fmt = "Cannot update %(param)s: %(reason)s"
+
+
+class NotEnoughResources(Conflict):
+    msg_fmt = "Not enough %(what)s available: %(reason)s"
+
+
+class NotEnoughHostsAvailable(NotEnoughResources):
+    msg_fmt = "Not enough hosts available: %(reason)s"
+
+
+class InvalidStatus(Conflict):
+    msg_fmt = "%(kind)s %(id)s is %(status)s: %(reason)s"
+
+    def __init__(self, message=None, kind='Lease', **kwargs):
+        super().__init__(message, kind=kind, **kwargs)
+
+
+# --- 5xx from the outside world ------------------------------------------
+class ExternalServiceError(BlazarException):
+    msg_fmt = "%(service)s error: %(reason)s"
+    code = 502
+
+
+class NovaError(ExternalServiceError):
+    msg_fmt = "Compute service (Nova) error: %(reason)s"
+
+
+class PlacementError(ExternalServiceError):
+    msg_fmt = "Placement service error: %(reason)s"
+
+
+class PlacementConflict(PlacementError):
+    """Placement refused a change (in use, or generation races left)."""
+    msg_fmt = "Placement service refused the change: %(reason)s"
+
+
+class ServiceUnavailable(BlazarException):
+    msg_fmt = "%(service)s is unavailable: %(reason)s"
+    code = 503
+
+
+class NovaUnavailable(ServiceUnavailable):
+    msg_fmt = "Compute service (Nova) is unavailable: %(reason)s"
+
+
+class PlacementUnavailable(ServiceUnavailable):
+    msg_fmt = "Placement service is unavailable: %(reason)s"
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    msg_fmt = "The database is unavailable: %(reason)s"
+
+
+class ManagerUnavailable(ServiceUnavailable):
+    msg_fmt = "The reservation manager did not answer: %(reason)s"
+
+
+# --- Keystone trusts (blazar/clients/keystone.py) -------------------------
+class TrustNotCreated(NotAuthorized):
+    """The caller's token could not delegate to Blazar: nothing is stored."""
+    msg_fmt = ("Keystone did not create the trust the lease needs (from user "
+               "%(user)s to the Blazar service user): %(reason)s")
+
+
+class TrustNotUsable(NotAuthorized):
+    msg_fmt = ("The Blazar service user cannot use trust %(trust_id)s: "
+               "%(reason)s")
+
+
+class IdentityError(ExternalServiceError):
+    msg_fmt = "Identity service (Keystone) error: %(reason)s"
+
+
+class IdentityUnavailable(ServiceUnavailable):
+    msg_fmt = "Identity service (Keystone) is unavailable: %(reason)s"

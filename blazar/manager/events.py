@@ -1,0 +1,64 @@
+"""The event loop: runs lease events when they fall due.
+
+It sleeps until the next due event (or ``[manager] event_max_wait`` at
+most) and is woken at once when a lease changes, so events run within
+moments of their time instead of on a fixed tick.
+"""
+import logging
+
+from oslo_config import cfg
+from oslo_utils import timeutils
+
+from blazar import context as blazar_context
+from blazar.db import api as db_api
+from blazar.manager import status
+from blazar.utils import worker
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+
+def due_order(event):
+    return (event['time'], status.EventType.ORDER.get(event['event_type'], 9))
+
+
+class EventLoop:
+
+    def __init__(self, leases):
+        self.leases = leases
+        self._worker = worker.Worker('blazar-events', self._step)
+
+    def start(self):
+        self._worker.start()
+
+    def stop(self, timeout=10):
+        self._worker.stop(timeout)
+
+    def wake(self):
+        self._worker.wake()
+
+    def _step(self):
+        self.process_due()
+        return self._seconds_to_next_event()
+
+    def process_due(self):
+        context = blazar_context.get_admin_context()
+        for event in sorted(db_api.events_due(context, timeutils.utcnow()), key=due_order):
+            if self._worker.stopping:
+                return
+            try:
+                self.leases.run_event(context, event)
+            except Exception:
+                LOG.exception('Event %s (%s of lease %s) failed', event['id'],
+                              event['event_type'], event['lease_id'])
+                # Never spin on an event that cannot run.
+                db_api.event_claim(context, event['id'], from_status='UNDONE',
+                                   to_status='ERROR')
+
+    def _seconds_to_next_event(self):
+        next_time = db_api.next_event_time(blazar_context.get_admin_context())
+        max_wait = CONF.manager.event_max_wait
+        if next_time is None:
+            return max_wait
+        delay = (next_time - timeutils.utcnow()).total_seconds()
+        return min(max(delay, 0.05), max_wait)

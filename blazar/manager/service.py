@@ -1,0 +1,225 @@
+"""blazar-manager: the RPC endpoint the API calls, the plugins, the event loop."""
+import functools
+import logging
+
+from oslo_config import cfg
+from oslo_db import exception as db_exc
+import oslo_messaging as messaging
+
+from blazar import exceptions
+from blazar.manager import availability
+from blazar.manager import events
+from blazar.manager import healing
+from blazar.manager import leases
+from blazar.manager import monitors
+from blazar.manager import reconciler
+from blazar import plugins as plugin_loader
+from blazar import rpc
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+HOST_TYPE = 'physical:host'
+
+
+def _rpc_method(func):
+    """Errors the caller should see as such travel as Blazar exceptions
+    without a server-side traceback; database trouble becomes a clear 503
+    or 500 message instead of leaking driver details."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except exceptions.BlazarException:
+            raise messaging.ExpectedException()
+        except db_exc.DBConnectionError as exc:
+            LOG.warning('Database unavailable in %s: %s', func.__name__, exc)
+            try:
+                raise exceptions.DatabaseUnavailable(reason='connection lost')
+            except exceptions.BlazarException:
+                raise messaging.ExpectedException()
+        except db_exc.DBError:
+            LOG.exception('Database error in %s', func.__name__)
+            try:
+                raise exceptions.BlazarException('A database error occurred')
+            except exceptions.BlazarException:
+                raise messaging.ExpectedException()
+    return wrapper
+
+
+class ManagerEndpoint:
+    """The manager's RPC surface; each method hands over to its owner."""
+
+    target = messaging.Target(version=rpc.RPC_VERSION)
+
+    def __init__(self, lease_service, plugins, healer=None):
+        self.leases = lease_service
+        self.plugins = plugins
+        self.availability = availability.AvailabilityService(plugins)
+        self.healer = healer or healing.Healer(plugins)
+
+    def _hosts(self):
+        return plugin_loader.get(self.plugins, HOST_TYPE)
+
+    # leases
+    @_rpc_method
+    def get_lease(self, context, lease_id):
+        return self.leases.get(context, lease_id)
+
+    @_rpc_method
+    def list_leases(self, context, project_id=None):
+        return self.leases.list(context, project_id)
+
+    @_rpc_method
+    def create_lease(self, context, values):
+        return self.leases.create(context, values)
+
+    @_rpc_method
+    def update_lease(self, context, lease_id, values):
+        return self.leases.update(context, lease_id, values)
+
+    @_rpc_method
+    def delete_lease(self, context, lease_id):
+        self.leases.delete(context, lease_id)
+
+    # hosts
+    @_rpc_method
+    def list_hosts(self, context):
+        return self._hosts().list_hosts(context)
+
+    @_rpc_method
+    def get_host(self, context, host_id):
+        return self._hosts().get_host(context, host_id)
+
+    @_rpc_method
+    def create_host(self, context, values):
+        return self._hosts().create_host(context, values)
+
+    @_rpc_method
+    def update_host(self, context, host_id, values):
+        return self._hosts().update_host(context, host_id, values)
+
+    @_rpc_method
+    def delete_host(self, context, host_id):
+        self._hosts().delete_host(context, host_id)
+
+    @_rpc_method
+    def list_host_allocations(self, context, lease_id=None, reservation_id=None):
+        return self._hosts().list_allocations(context, lease_id=lease_id,
+                                              reservation_id=reservation_id)
+
+    @_rpc_method
+    def get_host_allocation(self, context, host_id, lease_id=None, reservation_id=None):
+        host = self._hosts().get_host(context, host_id)
+        return self._hosts().list_allocations(
+            context, host_ids=[host['id']], lease_id=lease_id,
+            reservation_id=reservation_id)[0]
+
+    # host health (blazar/manager/healing.py)
+    @_rpc_method
+    def set_host_maintenance(self, context, host_id, values=None):
+        return self.healer.start_maintenance(context, host_id, values or {})
+
+    @_rpc_method
+    def clear_host_maintenance(self, context, host_id):
+        return self.healer.end_maintenance(context, host_id)
+
+    @_rpc_method
+    def reallocate_host(self, context, host_id, lease_id=None, reservation_id=None):
+        return self.healer.reallocate(context, host_id, lease_id=lease_id,
+                                      reservation_id=reservation_id)
+
+    @_rpc_method
+    def list_resource_properties(self, context, resource_type, detail=False,
+                                 include_private=False):
+        plugin = plugin_loader.get(self.plugins, resource_type)
+        return plugin.list_resource_properties(context, detail=detail,
+                                               include_private=include_private)
+
+    @_rpc_method
+    def update_resource_property(self, context, resource_type, name, values):
+        plugin = plugin_loader.get(self.plugins, resource_type)
+        return plugin.update_resource_property(context, name, values)
+
+    # availability, calendar, usage (blazar/manager/availability.py)
+    @_rpc_method
+    def get_availability(self, context, resource_type=None, start_date='now',
+                         end_date=None, params=None):
+        return self.availability.how_many(context, resource_type, start_date,
+                                          end_date, params)
+
+    @_rpc_method
+    def get_availability_duration(self, context, resource_type=None,
+                                  start_date='now', count=None, params=None):
+        return self.availability.how_long(context, resource_type, start_date,
+                                          count, params)
+
+    @_rpc_method
+    def list_offerings(self, context, resource_type=None, count=None,
+                       duration=None, earliest_start=None, latest_end=None,
+                       limit=None, params=None, name=None):
+        return self.availability.offerings(
+            context, resource_type, count, duration, earliest_start,
+            latest_end, limit, params, name)
+
+    @_rpc_method
+    def get_calendar(self, context, resource_type=None, start_date='now',
+                     end_date=None, params=None, detail=False):
+        return self.availability.calendar(context, resource_type, start_date,
+                                          end_date, params, detail)
+
+    @_rpc_method
+    def get_usage(self, context, start_date=None, end_date=None, project_id=None):
+        return self.availability.usage(context, start_date, end_date, project_id)
+
+    @_rpc_method
+    def list_preemptions(self, context, lease_id=None, reservation_id=None,
+                         project_id=None):
+        return self.leases.reaper.list(context, lease_id=lease_id,
+                                       reservation_id=reservation_id,
+                                       project_id=project_id)
+
+
+class ManagerService:
+    """Owns the plugins, the lease service, the RPC server, the event loop,
+    and the host monitors with the healing worker."""
+
+    def __init__(self):
+        self.plugins = plugin_loader.load(CONF.manager.plugins)
+        self.event_loop = None
+        self.healing_worker = None
+        self.leases = leases.LeaseService(self.plugins, on_change=self._wake)
+        self.event_loop = events.EventLoop(self.leases)
+        self.healer = healing.Healer(self.plugins)
+        self.healing_worker = healing.HealingWorker(self.healer)
+        self.monitors = monitors.Monitors(on_change=self.healing_worker.request)
+        self.reconciler = reconciler.Reconciler(self.plugins)
+        self.reconciler_worker = reconciler.ReconcilerWorker(self.reconciler)
+        self.endpoint = ManagerEndpoint(self.leases, self.plugins, self.healer)
+        self.server = None
+
+    def _wake(self):
+        if self.event_loop is not None:
+            self.event_loop.wake()
+        if self.healing_worker is not None:
+            # A lease changed: flags may need setting or clearing.
+            self.healing_worker.request()
+
+    def start(self):
+        self.server = rpc.get_server(CONF.manager.rpc_topic, CONF.host, [self.endpoint])
+        self.server.start()
+        self.event_loop.start()
+        self.healing_worker.start()
+        self.monitors.start()
+        self.reconciler_worker.start()
+        LOG.info('blazar-manager %s serving topic %s with plugins %s', CONF.host,
+                 CONF.manager.rpc_topic, ', '.join(sorted(self.plugins)))
+
+    def stop(self):
+        self.reconciler_worker.stop()
+        self.monitors.stop()
+        self.healing_worker.stop()
+        if self.event_loop is not None:
+            self.event_loop.stop()
+        if self.server is not None:
+            self.server.stop()
+            self.server.wait()

@@ -1,0 +1,205 @@
+"""physical:host availability: how many, how long, when, and the calendar.
+
+Every answer is computed from the inputs lease creation uses
+(:func:`.plugin.load_candidates`, :func:`.plugin.load_busy`, the property
+query of :func:`.plugin.check_params`, ``[DEFAULT] cleaning_time``) by the
+functions of :mod:`blazar.allocation.availability`, which share
+:func:`blazar.allocation.windows.scan` with
+:func:`blazar.allocation.hosts.select_hosts`. So a window reported free for
+``count`` hosts is one a lease create accepts for ``min = max = count``
+(unless the calendar changes in between: then the create answers 409).
+
+The loaded calendar is cached
+-----------------------------
+Loading every host and every current or future allocation is most of the
+cost of a question (10,000 hosts and 100,000 allocations take about a
+second on MariaDB; the computation itself tens of milliseconds). So the
+manager keeps the last load in memory, keyed by the generation of the
+allocation lock (``allocation_locks.generation``): every transaction that
+changes hosts or allocations takes that lock first (lease create, update,
+delete and events in :mod:`blazar.manager.leases`; host enrolment, update
+and removal in :mod:`.inventory`), which adds one to the generation when it
+commits. A question first reads the generation (one primary-key lookup) and
+reloads only if it moved, so an unchanged calendar is never reloaded and a
+changed one always is. The generation and the rows are read in one
+transaction; on backends without snapshot reads (PostgreSQL's READ
+COMMITTED) the generation is read first, so a load may include newer rows
+than its key but never older ones, which only costs a reload. Anything that
+writes hosts or allocations without the lock (hand edits in the database)
+is seen after the next locked change or a manager restart.
+
+The cached rows are those ending after ``load time - cleaning time``; rows
+that end between the load and a later question cannot conflict with a window
+starting at or after that question, so the cached calendar gives the same
+answers as a fresh load.
+"""
+import collections
+import threading
+
+from oslo_utils import timeutils
+
+from blazar.allocation import availability
+from blazar.allocation import hosts as host_allocation
+from blazar.allocation import properties
+from blazar.allocation import windows
+from blazar.db import api as db_api
+from blazar.plugins.hosts import inventory
+from blazar.plugins.hosts import plugin
+
+RESOURCE_TYPE = inventory.RESOURCE_TYPE
+
+Snapshot = collections.namedtuple(
+    'Snapshot', 'engine generation margin loaded_at candidates busy')
+Snapshot.__doc__ = ('The calendar as lease creation would load it: '
+                    'reservable hosts (allocation Host objects) and busy '
+                    'intervals by host id.')
+
+
+def check_params(params):
+    """The property queries, normalised exactly as a lease create stores
+    them (400 naming the field if malformed, or for an unknown key)."""
+    checked = plugin.check_params(dict(params, min=1, max=1))
+    return {'hypervisor_properties': checked['hypervisor_properties'],
+            'resource_properties': checked['resource_properties']}
+
+
+def reservation_body(count, params):
+    """The reservation of a lease body asking exactly ``count`` hosts."""
+    return {'resource_type': RESOURCE_TYPE, 'min': count, 'max': count,
+            'hypervisor_properties': params['hypervisor_properties'],
+            'resource_properties': params['resource_properties']}
+
+
+class HostAvailability:
+    """Answers for ``physical:host``; one instance per manager (it holds
+    the cached calendar)."""
+
+    resource_type = RESOURCE_TYPE
+    check_params = staticmethod(check_params)
+    reservation_body = staticmethod(reservation_body)
+    margin = staticmethod(plugin.margin)
+
+    def __init__(self, plugin=None):
+        # ``plugin``: the physical:host plugin (unused: this module calls
+        # its functions directly).
+        self._lock = threading.Lock()
+        self._snapshot = None
+        self.loads = 0          # how many times the calendar was loaded
+
+    # --- the calendar ----------------------------------------------------
+    def snapshot(self, context):
+        """The current calendar: the cached one if the generation of the
+        allocation lock has not moved, else a fresh load (three queries)."""
+        engine = db_api.get_engine()
+        margin = plugin.margin()
+        with db_api.reading(context):
+            generation = db_api.allocation_generation(context)
+            cached = self._snapshot
+            if (cached is not None and cached.engine is engine
+                    and cached.generation == generation
+                    and cached.margin == margin):
+                return cached
+            now = timeutils.utcnow()
+            snap = Snapshot(engine, generation, margin, now,
+                            plugin.load_candidates(context),
+                            plugin.load_busy(context, now))
+        with self._lock:
+            self.loads += 1
+            current = self._snapshot
+            if (current is None or current.engine is not engine
+                    or current.generation <= generation):
+                self._snapshot = snap
+        return snap
+
+    def forget(self):
+        """Drop the cached calendar (the next question reloads it)."""
+        with self._lock:
+            self._snapshot = None
+
+    @staticmethod
+    def _matching(snap, params):
+        query = properties.combine(params['hypervisor_properties'],
+                                   params['resource_properties'])
+        hosts, matching = host_allocation.filter_candidates(snap.candidates,
+                                                            query)
+        return hosts, matching
+
+    # --- the questions ----------------------------------------------------
+    def how_many(self, context, window, params):
+        """The largest ``max`` (with ``min = max``) a lease for ``window``
+        gets: the matching hosts free for the whole window."""
+        snap = self.snapshot(context)
+        hosts, matching = self._matching(snap, params)
+        free = availability.max_free_count(
+            snap.busy, window, snap.margin, hosts=[h.id for h in matching])
+        return {'reservable': len(hosts), 'matching': len(matching),
+                'max': free}
+
+    def how_long(self, context, start, count, params):
+        """The latest end of a lease of ``count`` hosts starting at
+        ``start``: ``(end, free)``, ``end`` None when unbounded (that many
+        hosts have nothing booked after ``start``), ``end == start`` when
+        not even one minute is free."""
+        snap = self.snapshot(context)
+        _, matching = self._matching(snap, params)
+        run = availability.longest_free_run(
+            snap.busy, start, count, snap.margin,
+            hosts=[h.id for h in matching])
+        if run is None:
+            return start, 0
+        return run.end, len(run.hosts)
+
+    def offerings(self, context, count, duration, frame, limit, params):
+        """Up to ``limit`` windows of ``duration`` inside ``frame``,
+        earliest first, each free on at least ``count`` matching hosts:
+        ``[(start, end, free hosts), ...]``."""
+        snap = self.snapshot(context)
+        _, matching = self._matching(snap, params)
+        if frame[1] - frame[0] < duration:
+            return []
+        found = availability.find_windows(
+            snap.busy, count, duration, frame, k=limit, margin=snap.margin,
+            hosts=[h.id for h in matching])
+        return [(w.start, w.end, len(w.hosts)) for w in found]
+
+    def calendar(self, context, frame, params, detail=False):
+        """The number of matching hosts free at each instant of ``frame``
+        (a step function), and with ``detail`` each host's busy intervals
+        with their reservation, lease and project."""
+        with db_api.reading(context):
+            snap = self.snapshot(context)
+            margin = snap.margin
+            # The cached calendar holds every allocation that can reach a
+            # frame starting at or after its load (allocations have minute
+            # precision): only the administrator's detail, or a frame
+            # reaching into the past, needs its own query.
+            loaded = snap.loaded_at.replace(second=0, microsecond=0)
+            rows = None
+            if detail or frame[0] < loaded:
+                rows = db_api.calendar_rows(context, frame[0] - margin,
+                                            windows.later(frame[1], margin))
+        _, matching = self._matching(snap, params)
+        ids = [h.id for h in matching]
+        if rows is None:
+            busy = snap.busy
+        else:
+            busy = {}
+            for row in rows:
+                busy.setdefault(row['compute_host_id'], []).append(
+                    (row['start_date'], row['end_date']))
+        profile = availability.free_count_profile(busy, frame, margin,
+                                                  hosts=ids)
+        result = {'total': len(ids), 'cleaning_time': margin,
+                  'profile': profile}
+        if detail:
+            by_host = {}
+            for row in rows:
+                by_host.setdefault(row['compute_host_id'], []).append({
+                    key: row[key] for key in (
+                        'start_date', 'end_date', 'reservation_id',
+                        'lease_id', 'project_id')})
+            result['hosts'] = [{
+                'id': h.id,
+                'hypervisor_hostname': h.attributes.get('hypervisor_hostname'),
+                'busy': by_host.get(h.id, [])} for h in matching]
+        return result

@@ -1,0 +1,211 @@
+"""The inventory of reservable hosts: enrolment, update, removal, and the
+read-only views (allocations, properties).
+
+Every change that touches both the store and Nova is atomic: the Nova step
+runs inside the database transaction and is undone if the commit fails.
+"""
+import logging
+
+from oslo_utils import timeutils
+
+from blazar.clients import nova
+from blazar.clients import placement
+from blazar.conf import CONF
+from blazar.db import api as db_api
+from blazar import exceptions
+from blazar.utils import undo
+
+LOG = logging.getLogger(__name__)
+RESOURCE_TYPE = 'physical:host'
+MAX_CAPABILITY_KEY = 64
+
+# Host attributes taken from Nova; an extra capability may not shadow them.
+HOST_FIELDS = ('id', 'hypervisor_id', 'hypervisor_hostname', 'service_name',
+               'hypervisor_type', 'hypervisor_version', 'vcpus', 'memory_mb',
+               'local_gb', 'cpu_info', 'availability_zone', 'status', 'trust_id',
+               'reservable', 'created_at', 'updated_at', 'name',
+               # health (blazar.plugins.hosts.health): set by the monitors and
+               # the maintenance API only
+               'failure_reason', 'maintenance_start', 'maintenance_reason',
+               'state', 'state_reason')
+
+
+def check_capabilities(capabilities):
+    """Extra capabilities: short keys, not host attributes, scalar values."""
+    checked = {}
+    for key, value in capabilities.items():
+        if len(key) > MAX_CAPABILITY_KEY:
+            raise exceptions.ExtraCapabilityTooLong(key=key)
+        if key in HOST_FIELDS:
+            raise exceptions.InvalidInput(
+                reason='%s is a host attribute read from Nova, not an extra '
+                       'capability' % key)
+        if isinstance(value, (dict, list)) or value is None:
+            raise exceptions.InvalidInput(
+                reason='extra capability %s must be a string, number or boolean' % key)
+        if isinstance(value, bool):
+            value = 'true' if value else 'false'
+        checked[key] = str(value)
+    return checked
+
+
+def placement_inventory(hostname):
+    """A compute node's Placement inventories and traits, copied into the
+    store so that instance capacity needs no HTTP call; empty when
+    Placement is not configured or has no provider of that name (the raw
+    hypervisor sizes count then)."""
+    if not CONF.placement.auth_type:
+        return {}, set()
+    client = placement.get_client()
+    provider = client.get_provider_by_name(hostname)
+    if provider is None:
+        LOG.warning('Placement has no resource provider %s: instance capacity '
+                    'of that host is its raw size', hostname)
+        return {}, set()
+    return (client.get_inventories(provider['uuid']),
+            set(client.get_traits(provider['uuid'])))
+
+
+def get_host(context, host_ref):
+    """A host by our id or by hypervisor hostname; 404 if not enrolled."""
+    host = None
+    if str(host_ref).isascii() and str(host_ref).isdigit():
+        host = db_api.host_get(context, int(host_ref))
+    if host is None:
+        host = db_api.host_get_by_hostname(context, str(host_ref))
+    if host is None:
+        raise exceptions.HostNotFound(host=host_ref)
+    return host
+
+
+def list_hosts(context):
+    return db_api.host_list(context)
+
+
+def create_host(context, values):
+    values = dict(values)
+    ref = values.pop('name', None) or values.pop('id', None)
+    if not ref:
+        raise exceptions.MissingParameter(param='name')
+    capabilities = check_capabilities(values)
+    client = nova.get_client()
+    hypervisor = client.get_hypervisor(str(ref))
+    hostname = hypervisor['hypervisor_hostname']
+    if db_api.host_get_by_hostname(context, hostname):
+        raise exceptions.HostAlreadyEnrolled(host=hostname)
+    servers = client.servers_on_host(hypervisor['service_name'])
+    if servers:
+        raise exceptions.HostHavingServers(
+            host=hostname, servers=', '.join(s['id'] for s in servers[:5]))
+    row = {key: hypervisor[key] for key in (
+        'hypervisor_id', 'hypervisor_hostname', 'service_name', 'hypervisor_type',
+        'hypervisor_version', 'vcpus', 'memory_mb', 'local_gb', 'cpu_info',
+        'availability_zone')}
+    row['trust_id'] = values.get('trust_id')
+    row['reservable'] = True
+    inventories, traits = placement_inventory(hostname)
+    with undo.UndoLog('enrolment of %s' % hostname) as steps:
+        with db_api.transaction(context):
+            # Host changes take the allocation lock too: they serialise with
+            # allocation decisions and move its generation, which keys the
+            # manager's cached calendar (blazar.plugins.hosts.availability).
+            db_api.allocation_lock(context)
+            host = db_api.host_create(context, row, capabilities, RESOURCE_TYPE)
+            db_api.host_set_inventory(context, host['id'], inventories, traits)
+            freepool = client.freepool()
+            client.add_host(freepool['id'], hypervisor['service_name'])
+            steps.add(client.remove_host, freepool['id'], hypervisor['service_name'])
+    LOG.info('Enrolled host %s (%s)', host['id'], hostname)
+    return host
+
+
+def update_host(context, host_ref, values, capability_in_use=None):
+    """Add or change extra capabilities.
+
+    ``capability_in_use(context, host, keys)`` names those a current or
+    future reservation of the host depends on; changing them is refused.
+    """
+    if not values:
+        raise exceptions.InvalidInput(reason='No data to update')
+    capabilities = check_capabilities(values)
+    with db_api.transaction(context):
+        # Under the allocation lock: no reservation relying on a capability
+        # can be made between the check and the change.
+        db_api.allocation_lock(context)
+        host = get_host(context, host_ref)
+        if capability_in_use:
+            changed = {k for k, v in capabilities.items()
+                       if host['capabilities'].get(k) != v}
+            busy = capability_in_use(context, host, changed)
+            if busy:
+                raise exceptions.CantUpdateParameter(
+                    param=', '.join(sorted(busy)),
+                    reason='a current or future reservation of host %s relies on '
+                           'it' % host['hypervisor_hostname'])
+        return db_api.host_update(context, host['id'], {'updated_at': timeutils.utcnow()},
+                                  capabilities, RESOURCE_TYPE)
+
+
+def delete_host(context, host_ref):
+    host = get_host(context, host_ref)
+    if db_api.host_has_allocations(context, host['id'], timeutils.utcnow()):
+        raise exceptions.CantDeleteHost(
+            host=host['hypervisor_hostname'], reason='the host is reserved')
+    client = nova.get_client()
+    servers = client.servers_on_host(host['service_name'])
+    if servers:
+        raise exceptions.CantDeleteHost(
+            host=host['hypervisor_hostname'],
+            reason='servers are running on it: %s'
+                   % ', '.join(s['id'] for s in servers[:5]))
+    with undo.UndoLog('removal of %s' % host['hypervisor_hostname']) as steps:
+        with db_api.transaction(context):
+            db_api.allocation_lock(context)
+            if db_api.host_has_allocations(context, host['id'], timeutils.utcnow()):
+                raise exceptions.CantDeleteHost(
+                    host=host['hypervisor_hostname'], reason='the host is reserved')
+            db_api.host_destroy(context, host['id'])
+            freepool = client.freepool()
+            client.remove_host(freepool['id'], host['service_name'])
+            steps.add(client.add_host, freepool['id'], host['service_name'])
+    LOG.info('Removed host %s (%s)', host['id'], host['hypervisor_hostname'])
+
+
+def list_allocations(context, host_ids=None, lease_id=None, reservation_id=None):
+    """Per host, the reservations holding it; by default only current and
+    future ones, with a lease or reservation filter all of them."""
+    hosts = db_api.host_list(context)
+    if host_ids is not None:
+        hosts = [h for h in hosts if h['id'] in host_ids]
+    unfiltered = lease_id is None and reservation_id is None
+    rows = db_api.allocation_list(
+        context, host_ids=[h['id'] for h in hosts] if host_ids is not None else None,
+        lease_id=lease_id, reservation_id=reservation_id,
+        ends_after=timeutils.utcnow() if unfiltered else None)
+    by_host = {h['id']: [] for h in hosts}
+    seen = set()
+    for row in rows:
+        key = (row['compute_host_id'], row['reservation_id'])
+        if row['compute_host_id'] in by_host and key not in seen:
+            seen.add(key)
+            by_host[row['compute_host_id']].append({
+                'id': row['reservation_id'], 'lease_id': row['lease_id'],
+                'start_date': row['start_date'], 'end_date': row['end_date']})
+    return [{'resource_id': str(host_id), 'reservations': reservations}
+            for host_id, reservations in by_host.items()]
+
+
+def list_resource_properties(context, detail=False, include_private=False):
+    props = db_api.resource_property_list(context, RESOURCE_TYPE)
+    if not include_private:
+        props = [p for p in props if not p['private']]
+    if detail:
+        return props
+    return [{'property': p['property']} for p in props]
+
+
+def update_resource_property(context, name, values):
+    prop = db_api.resource_property_update(context, RESOURCE_TYPE, name, values)
+    if prop is None:
+        raise exceptions.ResourcePropertyNotFound(name=name)
+    return prop

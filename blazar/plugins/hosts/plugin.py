@@ -1,0 +1,364 @@
+"""physical:host — whole compute hosts reserved for a time window.
+
+In Nova a host reservation is an aggregate named after the reservation,
+with availability zone ``blazar_<id>`` and the owner project in its
+metadata (what the blazar-nova filter reads). It exists from creation; the
+hosts move from the freepool into it at the start and back at the end.
+"""
+import datetime
+import json
+import logging
+import random
+
+from oslo_config import cfg
+from oslo_utils import timeutils
+
+from blazar.allocation import hosts as host_allocation
+from blazar.allocation import properties
+from blazar.clients import nova
+from blazar.db import api as db_api
+from blazar import exceptions
+from blazar.plugins import base
+from blazar.plugins import preemption
+from blazar.plugins.hosts import healing
+from blazar.plugins.hosts import health
+from blazar.plugins.hosts import inventory
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+PARAMS = ('min', 'max', 'hypervisor_properties', 'resource_properties', 'before_end')
+BEFORE_END_ACTIONS = ('', 'default', 'snapshot')
+
+
+def _positive_int(values, key):
+    value = values.get(key)
+    if value is None:
+        raise exceptions.MissingParameter(param=key)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise exceptions.MalformedParameter(param=key, reason='%r is not an integer'
+                                            % (value,))
+    if value < 1:
+        raise exceptions.InvalidRange(what='hosts', reason='%s must be at least 1' % key)
+    return value
+
+
+def _query_text(values, key):
+    """A property query as stored and shown: the client's JSON text."""
+    value = values.get(key, '')
+    if value is None:
+        value = ''
+    try:
+        properties.parse(value)
+    except exceptions.MalformedRequirements as exc:
+        raise exceptions.MalformedRequirements('%s: %s' % (key, exc.message))
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def check_params(values):
+    """Normalised host reservation parameters, or a 400 naming the field."""
+    unknown = set(values) - set(PARAMS) - {'resource_type', 'id'}
+    if unknown:
+        raise exceptions.InvalidInput(
+            reason='Unknown parameter(s) for physical:host: %s (allowed: %s)'
+                   % (', '.join(sorted(unknown)), ', '.join(PARAMS)))
+    params = {'min': _positive_int(values, 'min'), 'max': _positive_int(values, 'max'),
+              'hypervisor_properties': _query_text(values, 'hypervisor_properties'),
+              'resource_properties': _query_text(values, 'resource_properties'),
+              'before_end': values.get('before_end') or 'default'}
+    if params['min'] > params['max']:
+        raise exceptions.InvalidRange(
+            what='hosts', reason='min (%d) is greater than max (%d)'
+                                 % (params['min'], params['max']))
+    if params['before_end'] not in BEFORE_END_ACTIONS:
+        raise exceptions.MalformedParameter(
+            param='before_end', reason="must be one of '', 'default', 'snapshot'")
+    return params
+
+
+def _stored_params(host_reservation):
+    return {'min': host_reservation['min_count'], 'max': host_reservation['max_count'],
+            'hypervisor_properties': host_reservation['hypervisor_properties'],
+            'resource_properties': host_reservation['resource_properties'],
+            'before_end': host_reservation['before_end']}
+
+
+def host_attributes(host):
+    attributes = {key: host[key] for key in inventory.HOST_FIELDS if key in host}
+    attributes.update(host['capabilities'])
+    return attributes
+
+
+def _margin():
+    return datetime.timedelta(minutes=CONF.cleaning_time)
+
+
+margin = _margin
+
+
+def load_candidates(context):
+    """The reservable hosts as the allocation core sees them (two queries,
+    whatever their number: hosts, their capabilities). Shared by lease
+    creation and availability."""
+    return [host_allocation.Host(id=h['id'], attributes=host_attributes(h),
+                                 size=(h['vcpus'], h['memory_mb'], h['local_gb']))
+            for h in db_api.host_list_flat(context, reservable=True)]
+
+
+def load_busy(context, now, reservation_id=None):
+    """{host id: [(start, end), ...]}: everything that can still conflict
+    with a window starting at ``now`` or later (one query): allocations,
+    and maintenance from its start on (blazar.plugins.hosts.health)."""
+    return db_api.busy_with_maintenance(context, now - _margin(),
+                                        exclude_reservation_id=reservation_id)
+
+
+def select_hosts(context, window, params, reservation_id=None, current=(),
+                 allow_drop=True):
+    """Ids of the hosts a reservation gets for ``window``: three queries
+    (hosts, their capabilities, the calendar), then the pure allocation core."""
+    candidates = load_candidates(context)
+    now = timeutils.utcnow()
+    busy = load_busy(context, now, reservation_id)
+    query = properties.combine(params['hypervisor_properties'],
+                               params['resource_properties'])
+    rng = random.Random() if CONF['physical:host'].randomize_host_selection else None
+    return host_allocation.select_hosts(
+        candidates, busy, window, params['min'], params['max'], margin=_margin(),
+        query=query, current=current, allow_drop=allow_drop, now=now, rng=rng)
+
+
+def within_held_window(context, reservation_id, window):
+    """Whether the reservation's allocations already cover ``window`` from
+    now on (what is past is history, and a host healing brought in is held
+    only from then): if so, nothing needs choosing again."""
+    now = timeutils.utcnow()
+    start = max(window[0], now)
+    rows = db_api.allocation_list(context, reservation_id=reservation_id)
+    return all(max(r['start_date'], now) <= start and window[1] <= r['end_date']
+               for r in rows)
+
+
+class PhysicalHostPlugin(base.ResourcePlugin):
+    resource_type = inventory.RESOURCE_TYPE
+
+    # Host inventory, exposed to the manager's RPC surface; hosts are shown
+    # with their health (state, state_reason).
+    @staticmethod
+    def get_host(context, host_ref):
+        return health.describe(inventory.get_host(context, host_ref))
+
+    @staticmethod
+    def list_hosts(context):
+        now = timeutils.utcnow()
+        return [health.describe(h, now) for h in inventory.list_hosts(context)]
+
+    @staticmethod
+    def create_host(context, values):
+        return health.describe(inventory.create_host(context, values))
+
+    set_maintenance = staticmethod(health.set_maintenance)
+    clear_maintenance = staticmethod(health.clear_maintenance)
+    delete_host = staticmethod(inventory.delete_host)
+    list_allocations = staticmethod(inventory.list_allocations)
+    list_resource_properties = staticmethod(inventory.list_resource_properties)
+    update_resource_property = staticmethod(inventory.update_resource_property)
+
+    def update_host(self, context, host_ref, values):
+        return health.describe(inventory.update_host(
+            context, host_ref, values, capability_in_use=self._capabilities_in_use))
+
+    @staticmethod
+    def _capabilities_in_use(context, host, keys):
+        """Capabilities that current or future reservations of the host query."""
+        used = set()
+        for reservation in db_api.reservations_holding_host(context, host['id'],
+                                                            timeutils.utcnow()):
+            row = reservation['host_reservation'] or reservation['instance_reservation']
+            if row:
+                for field in ('hypervisor_properties', 'resource_properties'):
+                    if row.get(field):
+                        used |= properties.keys(row[field])
+        return used & set(keys)
+
+    # --- reservations ---------------------------------------------------------
+    def validate_reservation(self, values):
+        return check_params(values)
+
+    @staticmethod
+    def _aggregate_spec(lease, reservation_id):
+        return {'availability_zone': CONF['physical:host'].blazar_az_prefix + reservation_id,
+                'metadata': {CONF.nova.blazar_owner: lease['project_id']}}
+
+    def reserve(self, context, lease, reservation_id, values, undo):
+        window = (lease['start_date'], lease['end_date'])
+        host_ids = select_hosts(context, window, values)
+        client = nova.get_client()
+        aggregate = client.create_aggregate(reservation_id,
+                                            **self._aggregate_spec(lease, reservation_id))
+        undo.add(client.delete_aggregate, aggregate['id'])
+        row = db_api.host_reservation_create(context, {
+            'reservation_id': reservation_id, 'aggregate_id': aggregate['id'],
+            'min_count': values['min'], 'max_count': values['max'],
+            'hypervisor_properties': values['hypervisor_properties'],
+            'resource_properties': values['resource_properties'],
+            'before_end': values['before_end']})
+        db_api.allocations_create(context, reservation_id, host_ids, *window)
+        LOG.info('Reservation %s holds hosts %s from %s to %s', reservation_id,
+                 host_ids, *window)
+        return row['id']
+
+    def update_reservation(self, context, lease, reservation, changes, undo):
+        row = reservation['host_reservation']
+        params = check_params(dict(_stored_params(row), **changes))
+        window = (lease['start_date'], lease['end_date'])
+        current = db_api.reservation_host_ids(context, reservation['id'])
+        active = reservation['status'] == 'active'
+        if params == _stored_params(row) and within_held_window(
+                context, reservation['id'], window):
+            # Hosts free for a window are free for any part of it.
+            db_api.allocations_set_window(context, reservation['id'], *window)
+            return
+        # Hosts failed or in maintenance stay held, waiting for healing or
+        # their return (blazar.manager.healing); the others are re-chosen.
+        lost = self._lost_hosts(context, current, lease['end_date'])
+        usable = [h for h in current if h not in lost]
+        if params['max'] < len(lost) or (params['max'] == len(lost) and active
+                                          and usable):
+            raise exceptions.NotEnoughHostsAvailable(
+                reason='the reservation holds %d host(s) failed or in maintenance '
+                       '(%s) besides %d working one(s): max cannot go below that '
+                       'until they are replaced or back'
+                       % (len(lost), ', '.join(map(str, lost)), len(usable)))
+        chosen = []
+        if params['max'] > len(lost):
+            wanted = dict(params, min=max(params['min'] - len(lost), 0),
+                          max=params['max'] - len(lost))
+            chosen = select_hosts(context, window, wanted,
+                                  reservation_id=reservation['id'], current=usable,
+                                  allow_drop=not active)
+        added = [h for h in chosen if h not in current]
+        dropped = [h for h in usable if h not in chosen]
+        if active and added:
+            self._hand_over(context, lease, reservation, added, undo)
+        if dropped:
+            db_api.allocations_delete(context, reservation['id'], dropped)
+        db_api.allocations_set_window(context, reservation['id'], *window)
+        if added:
+            db_api.allocations_create(context, reservation['id'], added, *window)
+        db_api.host_reservation_update(context, row['id'], {
+            'min_count': params['min'], 'max_count': params['max'],
+            'hypervisor_properties': params['hypervisor_properties'],
+            'resource_properties': params['resource_properties'],
+            'before_end': params['before_end']})
+        if added or dropped:
+            LOG.info('Reservation %s: hosts %s added, %s dropped', reservation['id'],
+                     added, dropped)
+
+    @staticmethod
+    def _lost_hosts(context, host_ids, end):
+        """Those of ``host_ids`` unusable before ``end`` (one query)."""
+        now = timeutils.utcnow()
+        lost = {h['id'] for h in db_api.host_health_list(context, set(host_ids))
+                if (health.lost_since(h, now) or end) < end}
+        return [h for h in dict.fromkeys(host_ids) if h in lost]
+
+
+    def release(self, context, lease, reservation, undo):
+        """The lease is deleted before its start (or after its end): only the
+        empty aggregate is left in Nova."""
+        client = nova.get_client()
+        aggregate = client.find_aggregate(reservation['id'])
+        if aggregate is not None:
+            client.delete_aggregate(aggregate['id'])
+
+    # --- lease events ----------------------------------------------------------
+    def _hosts(self, context, reservation):
+        return db_api.hosts_get(context, db_api.reservation_host_ids(context,
+                                                                     reservation['id']))
+
+    def _hand_over(self, context, lease, reservation, host_ids, undo):
+        """Move hosts from the freepool into the reservation's aggregate.
+
+        A host is added to the aggregate before it leaves the freepool (and
+        the undo steps run in reverse), so it is never outside both."""
+        client = nova.get_client()
+        aggregate = client.get_or_create_aggregate(
+            reservation['id'], **self._aggregate_spec(lease, reservation['id']))
+        freepool = client.freepool()
+        for host in db_api.hosts_get(context, host_ids):
+            client.add_host(aggregate['id'], host['service_name'])
+            undo.add(client.remove_host, aggregate['id'], host['service_name'])
+            client.remove_host(freepool['id'], host['service_name'])
+            undo.add(client.add_host, freepool['id'], host['service_name'])
+
+    def on_start(self, context, lease, reservation, undo):
+        host_ids = db_api.reservation_host_ids(context, reservation['id'])
+        self._hand_over(context, lease, reservation, host_ids, undo)
+
+    def on_end(self, context, lease, reservation):
+        """Delete the servers, then give the hosts back. Safe to repeat: a
+        failed end is retried until it completes. Hosts healing replaced but
+        Nova kept in the aggregate (servers on them) are cleaned up too."""
+        client = nova.get_client()
+        aggregate = client.find_aggregate(reservation['id'])
+        names = [h['service_name'] for h in self._hosts(context, reservation)]
+        names += [n for n in (aggregate or {}).get('hosts', ()) if n not in names]
+        client.delete_servers([s for name in names for s in client.servers_on_host(name)],
+                              'reservation %s' % reservation['id'])
+        freepool = client.freepool()
+        for name in names:
+            client.add_host(freepool['id'], name)
+            if aggregate is not None:
+                client.remove_host(aggregate['id'], name)
+        if aggregate is not None:
+            client.delete_aggregate(aggregate['id'])
+
+    def expected_pools(self, context, lease, reservation):
+        return {host_id: {reservation['id']}
+                for host_id in db_api.reservation_host_ids(context, reservation['id'])}
+
+    def repair(self, context, lease, reservation):
+        client = nova.get_client()
+        if client.find_aggregate(reservation['id']) is not None:
+            return []
+        client.get_or_create_aggregate(reservation['id'],
+                                       **self._aggregate_spec(lease, reservation['id']))
+        return ['aggregate %s of active reservation %s made again'
+                % (reservation['id'], reservation['id'])]
+
+    def preemption_targets(self, context, lease, reservation):
+        """Every server on the hosts to hand over: the whole host is the
+        tenant's."""
+        client = nova.get_client()
+        reclaim, blocked = [], []
+        for host in self._hosts(context, reservation):
+            for server in client.servers_on_host(host['service_name']):
+                (reclaim if preemption.is_preemptible(server) else blocked).append(
+                    (server, host))
+        return preemption.targets(reclaim, blocked)
+
+    def before_end(self, context, lease, reservation):
+        action = reservation['host_reservation']['before_end']
+        if action == 'default':
+            action = CONF['physical:host'].before_end
+        if action != 'snapshot':
+            return
+        client = nova.get_client()
+        for host in self._hosts(context, reservation):
+            for server in client.servers_on_host(host['service_name']):
+                client.snapshot_server(server['id'],
+                                       CONF.nova.image_prefix + server.get('name', ''))
+
+    def heal(self, context, lease, reservation, lost_host_ids, undo):
+        return healing.heal(context, lease, reservation, lost_host_ids, undo,
+                            params=_stored_params(reservation['host_reservation']),
+                            select=select_hosts, hand_over=self._hand_over)
+
+    def reservation_fields(self, reservation):
+        row = reservation.get('host_reservation')
+        if not row:
+            return {}
+        return _stored_params(row)

@@ -1,0 +1,43 @@
+"""Process start-up shared by every command."""
+import logging
+import sys
+
+from oslo_config import cfg
+from oslo_log import log
+
+from blazar import conf  # noqa: F401  registers options
+from blazar.db import migration
+
+CONF = cfg.CONF
+_EXTRA_LOGGERS = ['stevedore=WARN', 'oslo_policy=WARN', 'urllib3=WARN',
+                  'keystoneauth=WARN', 'novaclient=WARN', 'oslo.messaging=WARN',
+                  'oslo_messaging=WARN', 'amqp=WARN', 'kombu=WARN', 'alembic=WARN',
+                  'oslo_db=WARN']
+
+
+def prepare(argv=None, default_config_files=None):
+    log.register_options(CONF)
+    log.set_defaults(default_log_levels=log.get_default_log_levels() + _EXTRA_LOGGERS)
+    CONF(sys.argv[1:] if argv is None else argv, project='blazar',
+         default_config_files=default_config_files)
+    log.setup(CONF, 'blazar')
+    logging.captureWarnings(True)
+
+
+def wait_for_signal():
+    """Block until SIGTERM or SIGINT."""
+    import signal
+    import threading
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+
+
+def check_schema():
+    """Refuse to run on a store whose schema is behind the code."""
+    current, head = migration.current_revision(), migration.head_revision()
+    if current != head:
+        sys.exit('The database schema is at %s, the code needs %s: run '
+                 '"blazar-db-manage --config-file <file> upgrade head".'
+                 % (current, head))

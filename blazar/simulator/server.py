@@ -1,0 +1,57 @@
+"""Serve a simulated cloud over loopback HTTP from a background thread.
+
+Tests and ``blazar-simulator`` both need a real HTTP endpoint (so the real
+python-novaclient and keystoneauth code paths run) without blocking the
+caller.
+"""
+from blazar.simulator import api_placement
+from blazar.simulator import app as sim_app
+from blazar.simulator import notifications
+from blazar.simulator import state
+from blazar.utils import wsgi
+
+
+class SimulatorServer:
+    """A running simulator: ``url``, ``compute_url``, ``placement_url``,
+    ``cloud``, ``stop()``."""
+
+    def __init__(self, cloud, host='127.0.0.1', port=0):
+        self.cloud = cloud
+        self.app = sim_app.NovaApp(cloud)
+        self._server = wsgi.Server(self.app, host, port, name='blazar-simulator').start()
+        self.url = self._server.url
+        self.compute_url = self.url + sim_app.PREFIX
+        self.placement_url = self.url + api_placement.PREFIX
+        self._stopped = False
+        self.notifier = None
+
+    def publish_service_updates(self, notifier):
+        """Send the cloud's ``service.update`` notifications through
+        ``notifier`` (a ``notifications.ServiceNotifier``)."""
+        self.notifier = notifier
+        self.cloud.on_service_update(notifier)
+
+    def stop(self):
+        """Stop serving and free the port; safe to call twice."""
+        if not self._stopped:
+            self._stopped = True
+            self._server.stop()
+            if self.notifier is not None:
+                self.notifier.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+
+def start_simulator(cloud=None, host='127.0.0.1', port=0):
+    """Start serving ``cloud`` (default: one sized by ``[simulator]``)."""
+    if cloud is None:
+        cloud = state.Cloud.from_config()
+    server = SimulatorServer(cloud, host=host, port=port)
+    notifier = notifications.ServiceNotifier.from_config()
+    if notifier is not None:
+        server.publish_service_updates(notifier)
+    return server

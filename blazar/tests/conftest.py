@@ -1,0 +1,89 @@
+"""Fixtures shared by all tests."""
+import warnings
+
+from oslo_config import cfg
+import pytest
+
+from blazar import conf  # noqa: F401
+from blazar.db import api as db_api
+from blazar.db import migration
+from blazar.db import models
+from blazar import policy
+from blazar.tests import backends
+
+warnings.filterwarnings('ignore', module='eventlet')
+warnings.filterwarnings('ignore', message='.*[Ee]ventlet.*')
+CONF = cfg.CONF
+DB_BACKENDS = ['sqlite', 'mariadb', 'postgresql']
+
+
+@pytest.fixture(autouse=True)
+def config():
+    """A clean configuration for every test."""
+    CONF([], project='blazar', default_config_files=[])
+    CONF.set_override('auth_strategy', 'noauth')
+    CONF.set_override('transport_url', 'fake:/')
+    CONF.set_override('minutes_before_end_lease', 0, group='manager')
+    CONF.set_override('grace_period', 0, group='preemptible')
+    CONF.set_override('reconcile_interval', 0, group='manager')
+    # Notifications are recorded in memory (oslo.messaging's test driver).
+    CONF.set_override('driver', ['test'], group='oslo_messaging_notifications')
+    yield CONF
+    CONF.reset()
+    policy.reset()
+
+
+_databases = {}
+
+
+@pytest.fixture(scope='session')
+def _database_pool(tmp_path_factory):
+    yield lambda backend: _databases.setdefault(
+        backend, backends.Database(backend, tmp_path_factory))
+    for database in _databases.values():
+        db_api.reset_facade()
+        database.drop()
+
+
+def _use_database(database):
+    CONF.set_override('connection', database.url, group='database')
+    db_api.reset_facade()
+    if not getattr(database, 'migrated', False):
+        migration.upgrade('head')
+        database.migrated = True
+    _empty_tables()
+
+
+def _empty_tables():
+    engine = db_api.get_engine()
+    with engine.begin() as conn:
+        for table in reversed(models.Base.metadata.sorted_tables):
+            if table.name != 'allocation_locks':
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def notifications():
+    """The notifications sent during the test: (event_type, payload) pairs."""
+    from oslo_messaging.notify import _impl_test
+    _impl_test.reset()
+    return lambda: [(message['event_type'], message['payload'])
+                    for _ctxt, message, _priority, _retry in _impl_test.NOTIFICATIONS]
+
+
+@pytest.fixture(params=DB_BACKENDS)
+def database(request, _database_pool):
+    """The store on each backend in turn (skipped where a server is missing)."""
+    db = _database_pool(request.param)
+    _use_database(db)
+    yield db
+    db_api.reset_facade()
+
+
+@pytest.fixture
+def sqlite_database(_database_pool):
+    """The store on SQLite only, for logic that does not depend on the backend."""
+    db = _database_pool('sqlite')
+    _use_database(db)
+    yield db
+    db_api.reset_facade()

@@ -1,0 +1,349 @@
+"""A real Keystone on loopback, for the tests that need real tokens.
+
+Keystone is installed from the package index into its own virtualenv (not
+the project's: its pins would clash), under ``.state/keystone-venv`` of the
+checkout (``$BLAZAR_KEYSTONE_VENV`` overrides), created on first use and
+reused while its marker names the same packages. If the install fails
+(no index, no network) the tests that need Keystone skip, saying so; they
+never pretend.
+
+A running ``Keystone`` has a fresh SQLite store with fernet tokens,
+bootstrapped (admin user, project and roles), and holds:
+
+* a ``reservation`` service named ``blazar`` (endpoints set later with
+  ``set_endpoints`` once the Blazar API under test has its address);
+* the service user ``blazar`` with the ``service`` role in project
+  ``service`` (enough to validate tokens and to be a trustee);
+* projects ``project-a`` and ``project-b``, each with a member user
+  (``a-member``, ``b-member``) and a reader user (``a-reader``,
+  ``b-reader``);
+* the cloud administrator ``admin`` (admin role in project ``admin``).
+
+It is served by gunicorn from the Keystone virtualenv; ``keystone-manage``
+does the schema, the key repositories and the bootstrap.
+"""
+import contextlib
+import dataclasses
+import fcntl
+import grp
+import os
+import pathlib
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from keystoneauth1 import exceptions as ks_exc
+from keystoneauth1.identity import v3
+from keystoneauth1 import session as ks_session
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+VENV = pathlib.Path(os.environ.get('BLAZAR_KEYSTONE_VENV')
+                    or ROOT / '.state' / 'keystone-venv')
+PACKAGES = ('keystone==30.0.0', 'gunicorn')
+INSTALL_TIMEOUT = 900
+DOMAIN = 'Default'
+REGION = 'RegionOne'
+PASSWORD = 'secret-%s'   # % user name
+
+WSGI_ENTRY = '''"""Keystone's WSGI app for gunicorn; oslo.config must not see
+gunicorn's command line."""
+import sys
+sys.argv = sys.argv[:1]
+from keystone.wsgi.api import application  # noqa: E402,F401
+'''
+
+
+
+
+def build_venv(venv, packages, what, timeout, unavailable):
+    """A fresh virtualenv at ``venv`` with ``packages`` from the package
+    index (pip's output in ``<venv>-install.log``); on failure nothing is
+    left and ``unavailable`` is raised with pip's last lines."""
+    shutil.rmtree(venv, ignore_errors=True)
+    log = venv.parent / (venv.name + '-install.log')
+    try:
+        with open(log, 'w') as out:
+            subprocess.run([sys.executable, '-m', 'venv', str(venv)], check=True,
+                           stdout=out, stderr=subprocess.STDOUT, timeout=120)
+            subprocess.run([str(venv / 'bin' / 'pip'), 'install', '-q',
+                            '--disable-pip-version-check'] + list(packages),
+                           check=True, stdout=out, stderr=subprocess.STDOUT,
+                           timeout=timeout)
+    except (subprocess.SubprocessError, OSError) as exc:
+        tail = log.read_text()[-1500:] if log.exists() else ''
+        shutil.rmtree(venv, ignore_errors=True)
+        raise unavailable('%s (%s) could not be installed from the package index into '
+                          '%s: %s\n%s' % (what, ' '.join(packages), venv, exc, tail)) from exc
+
+def stop_group(proc, log):
+    """Stop a server started in its own process group (TERM, then KILL),
+    and close its log."""
+    if proc is not None and proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+    if log is not None:
+        log.close()
+
+class Unavailable(Exception):
+    """Keystone cannot be installed here; the message says why."""
+
+
+@dataclasses.dataclass
+class User:
+    name: str
+    project: str
+    role: str
+    id: str = None
+    project_id: str = None
+
+    @property
+    def password(self):
+        return PASSWORD % self.name
+
+
+# name -> (project, role)
+USERS = {
+    'admin': ('admin', 'admin'),
+    'blazar': ('service', 'service'),
+    'a-member': ('project-a', 'member'),
+    'a-reader': ('project-a', 'reader'),
+    'b-member': ('project-b', 'member'),
+    'b-reader': ('project-b', 'reader'),
+}
+
+
+def die_with_parent():
+    """``preexec_fn`` of the servers the tests start: the kernel sends them
+    SIGTERM if the test process dies, so a killed run leaves none behind
+    (Linux; elsewhere a no-op)."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def ensure_venv(say=print):
+    """The Keystone virtualenv's bin directory, installing it if needed."""
+    marker = VENV / '.blazar-packages'
+    wanted = ' '.join(PACKAGES)
+    VENV.parent.mkdir(parents=True, exist_ok=True)
+    with open(VENV.parent / (VENV.name + '.lock'), 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)   # two test runs share the venv
+        if marker.exists() and marker.read_text() == wanted and \
+                (VENV / 'bin' / 'keystone-manage').exists():
+            return VENV / 'bin'
+        say('Installing %s into %s (first use; a minute or two)...'
+            % (wanted, VENV))
+        started = time.monotonic()
+        build_venv(VENV, PACKAGES, 'Keystone', INSTALL_TIMEOUT, Unavailable)
+        marker.write_text(wanted)
+        say('Keystone installed in %.0f s' % (time.monotonic() - started))
+        return VENV / 'bin'
+
+
+class Keystone:
+    """One Keystone server for a test session (see the module docstring)."""
+
+    def __init__(self, bin_dir, workdir):
+        self.bin = pathlib.Path(bin_dir)
+        self.workdir = pathlib.Path(workdir)
+        self.port = free_port()
+        self.url = 'http://127.0.0.1:%d' % self.port
+        self.auth_url = self.url + '/v3'
+        self.config = self.workdir / 'keystone.conf'
+        self.users = {name: User(name, project, role)
+                      for name, (project, role) in USERS.items()}
+        self.projects = {}
+        self.service_id = None
+        self._admin_session = None
+        self._proc = None
+        self._log = None
+
+    # --- life cycle -----------------------------------------------------------
+    def start(self):
+        self._write_config()
+        self._manage('db_sync')
+        owner = ['--keystone-user', pwd.getpwuid(os.getuid()).pw_name,
+                 '--keystone-group', grp.getgrgid(os.getgid()).gr_name]
+        self._manage('fernet_setup', *owner)
+        self._manage('credential_setup', *owner)
+        self._manage('bootstrap', '--bootstrap-password', self.users['admin'].password,
+                     '--bootstrap-username', 'admin',
+                     '--bootstrap-project-name', 'admin',
+                     '--bootstrap-role-name', 'admin',
+                     '--bootstrap-service-name', 'keystone',
+                     '--bootstrap-region-id', REGION,
+                     '--bootstrap-admin-url', self.auth_url,
+                     '--bootstrap-internal-url', self.auth_url,
+                     '--bootstrap-public-url', self.auth_url)
+        (self.workdir / 'blazar_keystone_wsgi.py').write_text(WSGI_ENTRY)
+        self._log = open(self.workdir / 'keystone.log', 'w')
+        env = dict(os.environ, OS_KEYSTONE_CONFIG_FILES=str(self.config))
+        self._proc = subprocess.Popen(
+            [str(self.bin / 'gunicorn'), '--bind', '127.0.0.1:%d' % self.port,
+             '--workers', '1', '--threads', '4', '--worker-class', 'gthread',
+             '--timeout', '120', '--chdir', str(self.workdir),
+             'blazar_keystone_wsgi:application'],
+            stdout=self._log, stderr=subprocess.STDOUT, env=env,
+            start_new_session=True, preexec_fn=die_with_parent)
+        self._wait_until_up()
+        self._populate()
+        return self
+
+    def stop(self):
+        stop_group(self._proc, self._log)
+
+    def logs(self, chars=4000):
+        path = self.workdir / 'keystone.log'
+        return path.read_text()[-chars:] if path.exists() else ''
+
+    def _write_config(self):
+        keys = self.workdir / 'fernet-keys'
+        self.config.write_text('\n'.join([
+            '[DEFAULT]',
+            'log_file = %s' % (self.workdir / 'keystone-app.log'),
+            '[database]',
+            'connection = sqlite:///%s' % (self.workdir / 'keystone.sqlite'),
+            '[token]',
+            'provider = fernet',
+            '[fernet_tokens]',
+            'key_repository = %s' % keys,
+            '[fernet_receipts]',
+            'key_repository = %s' % keys,
+            '[credential]',
+            'key_repository = %s' % (self.workdir / 'credential-keys'),
+            '[identity]',
+            # The fewest bcrypt rounds Keystone accepts: every token costs one.
+            'password_hash_rounds = 4',
+            '']))
+
+    def _manage(self, *args):
+        result = subprocess.run([str(self.bin / 'keystone-manage'), '--config-file',
+                                 str(self.config)] + list(args),
+                                capture_output=True, text=True, timeout=300)
+        if result.returncode != 0:
+            raise RuntimeError('keystone-manage %s failed:\n%s%s'
+                               % (args[0], result.stdout[-2000:], result.stderr[-4000:]))
+
+    def _wait_until_up(self, timeout=120):
+        deadline = time.monotonic() + timeout
+        session = ks_session.Session()
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                break
+            try:
+                if session.get(self.auth_url, authenticated=False,
+                               raise_exc=False, timeout=5).status_code == 200:
+                    return
+            except ks_exc.ConnectionError:
+                pass    # not listening yet
+            time.sleep(0.3)
+        raise RuntimeError('Keystone did not answer on %s:\n%s'
+                           % (self.auth_url, self.logs()))
+
+    # --- content --------------------------------------------------------------
+    def session(self, user='admin'):
+        """A keystoneauth session of ``user`` scoped to its project."""
+        user = self.users[user]
+        return ks_session.Session(auth=v3.Password(
+            auth_url=self.auth_url, username=user.name, password=user.password,
+            user_domain_name=DOMAIN, project_name=user.project,
+            project_domain_name=DOMAIN))
+
+    def token(self, user):
+        return self.session(user).get_token()
+
+    def request(self, method, path, user='admin', **kwargs):
+        """A raw identity v3 call (``path`` after /v3) as ``user``; the
+        response, whatever its status."""
+        kwargs.setdefault('raise_exc', False)
+        return self.session(user).request(self.auth_url + path, method, **kwargs)
+
+    def _admin(self, method, path, **kwargs):
+        resp = self._admin_session.request(self.auth_url + path, method, **kwargs)
+        return resp.json() if resp.content else None
+
+    def _populate(self):
+        self._admin_session = self.session('admin')
+        self.users['admin'].id = self._admin_session.get_user_id()
+        roles = {r['name']: r['id'] for r in self._admin('GET', '/roles')['roles']}
+        for name in ('member', 'reader', 'service'):
+            if name not in roles:
+                roles[name] = self._admin('POST', '/roles',
+                                          json={'role': {'name': name}})['role']['id']
+        found = {p['name']: p['id'] for p in self._admin('GET', '/projects')['projects']}
+        for name in ('service', 'project-a', 'project-b'):
+            if name not in found:
+                found[name] = self._admin('POST', '/projects', json={'project': {
+                    'name': name, 'domain_id': 'default'}})['project']['id']
+        self.projects = found
+        for user in self.users.values():
+            user.project_id = found[user.project]
+            if user.name == 'admin':
+                continue
+            user.id = self._admin('POST', '/users', json={'user': {
+                'name': user.name, 'password': user.password, 'domain_id': 'default',
+                'default_project_id': user.project_id}})['user']['id']
+            self._admin('PUT', '/projects/%s/users/%s/roles/%s'
+                        % (user.project_id, user.id, roles[user.role]))
+        self.service_id = self._admin('POST', '/services', json={'service': {
+            'type': 'reservation', 'name': 'blazar',
+            'description': 'Resource reservation'}})['service']['id']
+
+    def set_endpoints(self, url):
+        """Point the ``reservation`` service's endpoints (public, internal,
+        admin) at ``url``."""
+        existing = self._admin('GET', '/endpoints?service_id=%s'
+                               % self.service_id)['endpoints']
+        for endpoint in existing:
+            self._admin('DELETE', '/endpoints/%s' % endpoint['id'])
+        for interface in ('public', 'internal', 'admin'):
+            self._admin('POST', '/endpoints', json={'endpoint': {
+                'service_id': self.service_id, 'interface': interface,
+                'region_id': REGION, 'url': url}})
+
+    def get_trust(self, trust_id, user):
+        """The trust as its trustor ``user`` sees it, or None if Keystone
+        says it does not exist."""
+        resp = self.request('GET', '/OS-TRUST/trusts/%s' % trust_id, user)
+        if resp.status_code == 404:
+            return None
+        assert resp.status_code == 200, resp.text
+        return resp.json()['trust']
+
+    def trusts_of(self, user):
+        """Ids of the trusts ``user`` gave."""
+        resp = self.request('GET', '/OS-TRUST/trusts?trustor_user_id=%s'
+                            % self.users[user].id, user)
+        assert resp.status_code == 200, resp.text
+        return {t['id'] for t in resp.json()['trusts']}
+
+
+@contextlib.contextmanager
+def running_keystone(workdir, say=print):
+    """Install (once) and start Keystone; raise ``Unavailable`` when it
+    cannot be installed."""
+    bin_dir = ensure_venv(say)
+    started = time.monotonic()
+    keystone = Keystone(bin_dir, workdir)
+    try:
+        keystone.start()
+        say('Keystone up on %s in %.0f s' % (keystone.url, time.monotonic() - started))
+        yield keystone
+    finally:
+        keystone.stop()

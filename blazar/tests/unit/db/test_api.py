@@ -1,0 +1,107 @@
+"""The store's functions on every backend."""
+import datetime
+import threading
+import time
+
+import pytest
+
+from blazar import context as blazar_context
+from blazar.db import api as db_api
+
+
+@pytest.fixture
+def ctx(database):
+    return blazar_context.get_admin_context()
+
+
+def _host(ctx, name, **caps):
+    return db_api.host_create(ctx, {
+        'hypervisor_hostname': name, 'service_name': name, 'vcpus': 4,
+        'memory_mb': 1024, 'local_gb': 10}, caps, 'physical:host')
+
+
+def _lease(ctx, lease_id, start, end, project='p1'):
+    return db_api.lease_create(ctx, {
+        'id': lease_id, 'name': lease_id, 'project_id': project, 'user_id': 'u',
+        'start_date': start, 'end_date': end, 'status': 'PENDING', 'degraded': False})
+
+
+def test_hosts_with_capabilities(ctx):
+    host = _host(ctx, 'h1', gpu='a100')
+    assert host['capabilities'] == {'gpu': 'a100'}
+    db_api.host_update(ctx, host['id'], {}, {'gpu': 'h100', 'rack': 'r1'}, 'physical:host')
+    assert db_api.host_get(ctx, host['id'])['capabilities'] == {'gpu': 'h100', 'rack': 'r1'}
+    assert db_api.host_get_by_hostname(ctx, 'h1')['id'] == host['id']
+    assert db_api.host_get(ctx, host['id'] + 100) is None
+    _host(ctx, 'h2', gpu='a100')
+    props = db_api.resource_property_list(ctx, 'physical:host')
+    assert props == [{'property': 'gpu', 'private': False, 'values': ['a100', 'h100']},
+                     {'property': 'rack', 'private': False, 'values': ['r1']}]
+    assert db_api.host_destroy(ctx, host['id'])
+    assert [h['hypervisor_hostname'] for h in db_api.host_list(ctx)] == ['h2']
+
+
+def test_leases_with_events_and_cascade(ctx):
+    start = datetime.datetime(2030, 1, 1, 10, 0)
+    _lease(ctx, 'l1', start, start + datetime.timedelta(hours=1))
+    db_api.event_create(ctx, {'lease_id': 'l1', 'event_type': 'start_lease',
+                              'time': start, 'status': 'UNDONE'})
+    lease = db_api.lease_get(ctx, 'l1')
+    assert lease['start_date'] == start
+    assert [e['event_type'] for e in lease['events']] == ['start_lease']
+    assert db_api.lease_list(ctx, project_id='p2') == []
+    assert [x['id'] for x in db_api.lease_list(ctx)] == ['l1']
+    assert db_api.next_event_time(ctx) == start
+    assert db_api.events_due(ctx, start - datetime.timedelta(seconds=1)) == []
+    assert len(db_api.events_due(ctx, start)) == 1
+    db_api.lease_destroy(ctx, 'l1')
+    assert db_api.lease_get(ctx, 'l1') is None
+    assert db_api.next_event_time(ctx) is None
+
+
+def test_event_claim_has_one_winner(ctx):
+    start = datetime.datetime(2030, 1, 1, 10, 0)
+    _lease(ctx, 'l1', start, start + datetime.timedelta(hours=1))
+    event = db_api.event_create(ctx, {'lease_id': 'l1', 'event_type': 'start_lease',
+                                      'time': start, 'status': 'UNDONE'})
+    assert db_api.event_claim(blazar_context.get_admin_context(), event['id'])
+    assert not db_api.event_claim(blazar_context.get_admin_context(), event['id'])
+
+
+def test_transaction_is_all_or_nothing(ctx):
+    start = datetime.datetime(2030, 1, 1, 10, 0)
+    with pytest.raises(RuntimeError):
+        with db_api.transaction(ctx):
+            _lease(ctx, 'l1', start, start + datetime.timedelta(hours=1))
+            _host(ctx, 'h1')
+            raise RuntimeError('boom')
+    assert db_api.lease_get(ctx, 'l1') is None
+    assert db_api.host_list(ctx) == []
+
+
+def test_allocation_lock_serialises_writers(database):
+    """A second transaction waits for the lock holder to commit, then sees
+    what it wrote."""
+    holder_ctx = blazar_context.get_admin_context()
+    seen = {}
+    locked = threading.Event()
+
+    def second():
+        ctx = blazar_context.get_admin_context()
+        locked.wait(5)
+        began = time.monotonic()
+        with db_api.transaction(ctx):
+            db_api.allocation_lock(ctx)
+            seen['waited'] = time.monotonic() - began
+            seen['hosts'] = [h['hypervisor_hostname'] for h in db_api.host_list(ctx)]
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    with db_api.transaction(holder_ctx):
+        db_api.allocation_lock(holder_ctx)
+        locked.set()
+        time.sleep(0.5)
+        _host(holder_ctx, 'h1')
+    thread.join(10)
+    assert seen['hosts'] == ['h1']
+    assert seen['waited'] >= 0.3

@@ -1,0 +1,185 @@
+"""When a lease holds a Keystone trust (Keystone itself is replaced by a
+recorder here; blazar/tests/integration/keystone runs the real one)."""
+import datetime
+
+from keystoneauth1 import loading as ks_loading
+import pytest
+
+from blazar.clients import keystone
+from blazar import context as blazar_context
+from blazar.db import api as db_api
+from blazar import exceptions
+from blazar.manager import leases
+from blazar.plugins import base
+
+
+def _ctx():
+    return blazar_context.RequestContext(user_id='u1', project_id='p1',
+                                         roles=['member', 'reader'], auth_token='tok')
+
+
+def _later(**delta):
+    return (datetime.datetime.utcnow() + datetime.timedelta(**delta)).strftime(
+        '%Y-%m-%d %H:%M')
+
+
+class FakeKeystone:
+    """Stands in for blazar.clients.keystone's calls, recording them."""
+
+    def __init__(self, monkeypatch, unusable=False, undeletable=False):
+        self.calls = []
+        self.unusable, self.undeletable = unusable, undeletable
+        for name in ('create_trust', 'check_trust', 'delete_trust'):
+            monkeypatch.setattr(keystone, name, getattr(self, name))
+
+    def create_trust(self, context):
+        self.calls.append(('create', context.user_id, context.auth_token))
+        return 'trust-%d' % len(self.calls)
+
+    def check_trust(self, trust_id):
+        self.calls.append(('check', trust_id))
+        if self.unusable:
+            raise exceptions.TrustNotUsable(trust_id=trust_id, reason='no')
+
+    def delete_trust(self, trust_id):
+        self.calls.append(('delete', trust_id))
+        return not self.undeletable
+
+
+class RefusingPlugin(base.ResourcePlugin):
+    """A resource type that never has enough."""
+    resource_type = 'refusing'
+
+    def validate_reservation(self, values):
+        return values
+
+    def reserve(self, context, lease, reservation_id, values, undo):
+        raise exceptions.NotEnoughResources(reason='none left')
+
+    update_reservation = release = on_start = on_end = reservation_fields = None
+
+
+@pytest.fixture
+def service(sqlite_database):
+    return leases.LeaseService({'refusing': RefusingPlugin()})
+
+
+@pytest.fixture
+def with_keystone(config):
+    config.set_override('auth_strategy', 'keystone')
+
+
+def _create(service, name='l1', start=None, **extra):
+    return service.create(_ctx(), dict(
+        {'name': name, 'start_date': start or _later(days=1),
+         'end_date': _later(days=2)}, **extra))
+
+
+def test_with_noauth_a_lease_holds_no_trust(service, monkeypatch):
+    fake = FakeKeystone(monkeypatch)
+    lease = _create(service)
+    assert lease['trust_id'] is None
+    service.delete(_ctx(), lease['id'])
+    assert fake.calls == []
+
+
+def test_with_keystone_a_lease_holds_a_checked_trust_made_with_the_caller_s_token(
+        service, monkeypatch, with_keystone):
+    fake = FakeKeystone(monkeypatch)
+    lease = _create(service)
+    assert lease['trust_id'] == 'trust-1'
+    assert db_api.lease_get(_ctx(), lease['id'])['trust_id'] == 'trust-1'
+    assert fake.calls == [('create', 'u1', 'tok'), ('check', 'trust-1')]
+
+
+def test_an_unusable_trust_is_deleted_and_no_lease_is_stored(service, monkeypatch,
+                                                             with_keystone):
+    fake = FakeKeystone(monkeypatch, unusable=True)
+    with pytest.raises(exceptions.TrustNotUsable):
+        _create(service)
+    assert db_api.lease_list(_ctx()) == []
+    assert fake.calls[-1] == ('delete', 'trust-1')
+
+
+def test_a_lease_refused_after_its_trust_was_made_deletes_the_trust(
+        service, monkeypatch, with_keystone):
+    fake = FakeKeystone(monkeypatch)
+    with pytest.raises(exceptions.NotEnoughResources):
+        _create(service, reservations=[{'resource_type': 'refusing'}])
+    assert db_api.lease_list(_ctx()) == []
+    assert fake.calls == [('create', 'u1', 'tok'), ('check', 'trust-1'),
+                          ('delete', 'trust-1')]
+
+
+def test_deleting_a_lease_deletes_its_trust(service, monkeypatch, with_keystone):
+    fake = FakeKeystone(monkeypatch)
+    lease = _create(service)
+    service.delete(_ctx(), lease['id'])
+    assert fake.calls[-1] == ('delete', 'trust-1')
+
+
+def _run(service, lease_id, event_type):
+    ctx = blazar_context.get_admin_context()
+    event, = [e for e in db_api.lease_get(ctx, lease_id)['events']
+              if e['event_type'] == event_type]
+    assert service.run_event(ctx, event)
+    return db_api.lease_get(ctx, lease_id)
+
+
+@pytest.mark.parametrize('deletable', [True, False])
+def test_the_trust_is_deleted_after_the_end_and_forgotten_once_gone(
+        service, monkeypatch, with_keystone, deletable):
+    fake = FakeKeystone(monkeypatch, undeletable=not deletable)
+    lease = _create(service, start='now')
+    started = _run(service, lease['id'], 'start_lease')
+    assert (started['status'], started['trust_id']) == ('ACTIVE', 'trust-1')
+    assert ('delete', 'trust-1') not in fake.calls
+    ended = _run(service, lease['id'], 'end_lease')
+    assert ended['status'] == 'TERMINATED'
+    assert fake.calls[-1] == ('delete', 'trust-1')
+    # Kept when Keystone could not delete it, for the lease's deletion to retry.
+    assert ended['trust_id'] == (None if deletable else 'trust-1')
+
+
+def test_keystone_client_refuses_without_a_token_or_a_trustee(config):
+    config.set_override('auth_strategy', 'keystone')
+    assert keystone.enabled()
+    ctx = _ctx()
+    ctx.auth_token = None
+    with pytest.raises(exceptions.TrustNotCreated, match='carries no Keystone token'):
+        keystone.create_trust(ctx)
+    keystone.reset_client()
+    with pytest.raises(exceptions.IdentityError, match=r'\[trustee\] auth_type is not set'):
+        keystone.create_trust(_ctx())
+    assert keystone.delete_trust('t1') is False
+    config.set_override('auth_strategy', 'noauth')
+    assert not keystone.enabled()
+
+
+@pytest.fixture
+def trustee_opts(config):
+    """The password plugin's [trustee] options, unregistered after the test
+    (auth_url is required: left registered, later configurations fail)."""
+    opts = ks_loading.get_auth_plugin_conf_options('password')
+    config.register_opts(opts, group='trustee')
+    yield config
+    keystone.reset_client()
+    config.reset()
+    config.unregister_opts(opts, group='trustee')
+
+
+def test_upgrade_check_of_the_trustee(config, trustee_opts):
+    from blazar.cmd import status
+    assert status.check_trustee().code == status.SUCCESS   # noauth
+    config.set_override('auth_strategy', 'keystone')
+    result = status.check_trustee()
+    assert result.code == status.FAILURE
+    assert '[trustee] auth_type is not set' in result.details
+    for key, value in {'auth_type': 'password', 'auth_url': 'http://127.0.0.1:9/v3',
+                       'username': 'blazar', 'password': 'x',
+                       'user_domain_name': 'Default'}.items():
+        config.set_override(key, value, group='trustee')
+    keystone.reset_client()
+    result = status.check_trustee()
+    assert result.code == status.WARNING
+    assert 'Identity service (Keystone) is unavailable' in result.details

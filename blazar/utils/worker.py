@@ -1,0 +1,51 @@
+"""A background thread that runs one step again and again.
+
+The event loop, the healing worker, the polling monitor and the reconciler
+all sleep between runs, wake early when asked and stop on demand; this is
+that loop once.
+"""
+import logging
+import threading
+
+LOG = logging.getLogger(__name__)
+
+
+class Worker:
+    """Runs ``step()`` until stopped; ``step`` returns the seconds to wait
+    before the next run. ``wake()`` cuts a wait short. A step that raises is
+    logged and run again after ``error_delay`` seconds."""
+
+    def __init__(self, name, step, error_delay=2.0):
+        self.name = name
+        self.step = step
+        self.error_delay = error_delay
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread = None
+
+    @property
+    def stopping(self):
+        return self._stopping.is_set()
+
+    def start(self):
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+
+    def wake(self):
+        self._wake.set()
+
+    def stop(self, timeout=10):
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self):
+        while not self._stopping.is_set():
+            self._wake.clear()
+            try:
+                delay = self.step()
+            except Exception:
+                LOG.exception('%s failed; retrying in %ss', self.name, self.error_delay)
+                delay = self.error_delay
+            self._wake.wait(delay)

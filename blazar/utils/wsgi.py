@@ -1,0 +1,55 @@
+"""A small threaded WSGI server for blazar-api, blazar-all and the simulator.
+
+Production deployments run blazar.api.wsgi:application under uwsgi or
+gunicorn instead.
+"""
+import logging
+import socketserver
+import threading
+from wsgiref import simple_server
+
+LOG = logging.getLogger(__name__)
+
+
+class _Server(socketserver.ThreadingMixIn, simple_server.WSGIServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    # socketserver's default backlog of 5 resets bursts of clients.
+    request_queue_size = 128
+
+
+class _Handler(simple_server.WSGIRequestHandler):
+
+    def log_message(self, fmt, *args):
+        LOG.debug('%s %s', self.client_address[0], fmt % args)
+
+
+class Server:
+
+    def __init__(self, app, host, port, name='wsgi'):
+        self.name = name
+        self._server = simple_server.make_server(host, port, app, server_class=_Server,
+                                                 handler_class=_Handler)
+        self.host, self.port = self._server.server_address[:2]
+        self._thread = None
+
+    @property
+    def url(self):
+        host = '[%s]' % self.host if ':' in self.host else self.host
+        return 'http://%s:%s' % (host, self.port)
+
+    def start(self):
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={'poll_interval': 0.05},
+                                        name=self.name, daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self):
+        self._server.serve_forever()
+
+    def stop(self):
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(5)
