@@ -1028,6 +1028,25 @@ def allocations_on_hosts(context, host_ids, ends_after):
         return [dict(row._mapping) for row in session.execute(query)]
 
 
+def leases_still_holding(context, lease_id):
+    """Leases whose end has not yet taken back a host that ``lease_id`` is
+    to start on: another lease's active reservation allocated the same host
+    for a window that ends no later than ours begins (one query)."""
+    ours, theirs = orm.aliased(models.HostAllocation), orm.aliased(models.HostAllocation)
+    our_res, their_res = orm.aliased(models.Reservation), orm.aliased(models.Reservation)
+    with _reader(context) as session:
+        query = (sa.select(their_res.lease_id).distinct()
+                 .select_from(our_res)
+                 .join(ours, ours.reservation_id == our_res.id)
+                 .join(theirs, sa.and_(theirs.compute_host_id == ours.compute_host_id,
+                                       theirs.end_date <= ours.start_date))
+                 .join(their_res, their_res.id == theirs.reservation_id)
+                 .where(our_res.lease_id == lease_id,
+                        their_res.lease_id != lease_id,
+                        their_res.status == 'active'))
+        return sorted(session.scalars(query))
+
+
 def reservations_missing_resources(context):
     """``[(reservation id, lease id)]`` of pending or active reservations
     flagged ``missing_resources`` (one query)."""

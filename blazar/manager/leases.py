@@ -406,6 +406,11 @@ class LeaseService:
             # Only a deletion's own end event, taken over from a dead manager.
             deleting = (lease['status'] == LeaseStatus.DELETING
                         and event_type == EventType.END)
+            if event_type == EventType.START:
+                holders = db_api.leases_still_holding(context, lease['id'])
+                if holders:
+                    self._wait_for_ends(context, event, lease, holders)
+                    return True
             transitional = None if deleting else self.TRANSITIONAL.get(event_type)
             if transitional:
                 status.check_transition(LeaseStatus, 'Lease', lease['id'],
@@ -436,6 +441,23 @@ class LeaseService:
                     and self.enforcement.enabled):
                 self.enforcement.on_end(context, self._enforcement_view(context, result))
         return True
+
+    @staticmethod
+    def _wait_for_ends(context, event, lease, holders):
+        """Put a start back until the leases before it gave its hosts back.
+
+        Their end empties the hosts and returns them to the freepool; a start
+        that ran first would hand over hosts the previous tenant still uses,
+        and that end would then delete the new tenant's servers and put the
+        hosts back in the freepool. The wait is not a failed attempt."""
+        reason = 'waiting for the end of lease %s to give back its hosts' % ', '.join(holders)
+        if lease['status_reason'] != reason:
+            LOG.info('Start of lease %s is %s', lease['id'], reason)
+            db_api.lease_update(context, lease['id'], {'status_reason': reason})
+        db_api.event_update(context, event['id'], {
+            'status': EventStatus.UNDONE, 'claimed_by': None, 'claimed_until': None,
+            'next_attempt': timeutils.utcnow() + timeutils.datetime.timedelta(
+                seconds=CONF.manager.event_retry_delay)})
 
     @staticmethod
     def _claim_expiry():

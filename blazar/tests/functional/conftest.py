@@ -76,11 +76,12 @@ class Stack:
         rpc.cleanup()
 
 
-@pytest.fixture(scope='session')
+@pytest.fixture(scope='package')
 def shared_stack():
-    """One running API + manager for the session (it reads the store and Nova
-    settings of the current test); a test that needs another transport stops
-    it with ``stop_shared_stack``."""
+    """One running API + manager for the functional tests (it reads the store
+    and Nova settings of the current test); a test that needs another
+    transport stops it with ``stop_shared_stack``. It stops with the package,
+    so its event loop does not outlive the store the tests gave it."""
     holder = {}
     yield holder
     stop_shared_stack(holder)

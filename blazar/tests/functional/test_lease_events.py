@@ -1,6 +1,7 @@
 """Lifecycle events through the real manager: back-to-back hand-over,
 notifications, retries of a failed start."""
 import datetime
+import time
 
 from oslo_utils import timeutils
 
@@ -39,6 +40,50 @@ def test_back_to_back_leases_hand_the_host_over_in_order(api, stack):
     assert started['status_reason'] is None
     res_id = new['reservations'][0]['id']
     assert aggregates(stack.simulator.cloud)[res_id]['hosts'] == ['compute-1']
+
+
+def test_a_start_waits_for_the_end_that_gives_its_host_back(api, stack):
+    """The old lease's end is still held by a manager that died: the new
+    lease does not take the host before that end has emptied it, or the end
+    would delete the new tenant's servers and put the host in the freepool."""
+    cloud = stack.simulator.cloud
+    enrol(api, 1)
+    old = api.post('/v1/leases', lease_with([host_reservation()], 'old', 'now', 60))
+    old = wait_for_status(api, old.json()['lease']['id'], 'ACTIVE')
+    new = api.post('/v1/leases', lease_with([host_reservation()], 'new', 60, 120))
+    new = new.json()['lease']
+    moment = timeutils.utcnow() - datetime.timedelta(seconds=1)
+    ctx = blazar_context.get_admin_context()
+    end = [e for e in old['events'] if e['event_type'] == 'end_lease'][0]
+    db_api.event_update(ctx, end['id'], {
+        'time': moment, 'status': 'IN_PROGRESS', 'claimed_by': 'dead-manager',
+        'claimed_until': timeutils.utcnow() + datetime.timedelta(seconds=60)})
+    _make_due(new['id'], 'start_lease', moment)
+    stack.manager.event_loop.wake()
+    deadline = timeutils.utcnow() + datetime.timedelta(seconds=10)
+    while True:
+        waiting = api.get('/v1/leases/%s' % new['id']).json()['lease']
+        if waiting['status_reason']:
+            break
+        assert timeutils.utcnow() < deadline, waiting
+        time.sleep(0.1)
+    assert waiting['status'] == 'PENDING'
+    assert waiting['status_reason'] == (
+        'waiting for the end of lease %s to give back its hosts' % old['id'])
+    start = [e for e in waiting['events'] if e['event_type'] == 'start_lease'][0]
+    assert (start['status'], start['attempts']) == ('UNDONE', 0)
+    assert aggregates(cloud)[new['reservations'][0]['id']]['hosts'] == []
+    assert aggregates(cloud)[old['reservations'][0]['id']]['hosts'] == ['compute-1']
+
+    db_api.event_update(ctx, end['id'], {
+        'claimed_until': timeutils.utcnow() - datetime.timedelta(seconds=1)})
+    stack.manager.event_loop.wake()
+    wait_for_status(api, old['id'], 'TERMINATED', timeout=15)
+    started = wait_for_status(api, new['id'], 'ACTIVE', timeout=15)
+    assert started['status_reason'] is None
+    pools = aggregates(cloud)
+    assert pools[new['reservations'][0]['id']]['hosts'] == ['compute-1']
+    assert 'compute-1' not in pools['freepool']['hosts']
 
 
 def test_notifications_for_each_change_and_event(api, stack, notifications):
