@@ -13,9 +13,18 @@ from blazar.simulator import state
 
 
 def _instructions(srv):
-    return '\n'.join([
-        'Simulated Nova (compute API 2.1-2.96) with %d hypervisors at %s'
-        % (len(srv.cloud.hypervisors), srv.compute_url),
+    head = ['Simulated Nova (compute API 2.1-2.96) with %d hypervisors at %s'
+            % (len(srv.cloud.hypervisors), srv.compute_url)]
+    if CONF.simulator.auth_strategy == 'keystone':
+        return '\n'.join(head + [
+            'It validates Keystone tokens ([keystone_authtoken]). Register '
+            'its endpoints in the catalog',
+            '  compute: %s' % srv.compute_url,
+            '  placement: %s' % srv.placement_url,
+            'and give [nova] and [placement] the credentials of a user with '
+            'the admin role (auth_type = password).',
+            'Press Ctrl-C to stop.'])
+    return '\n'.join(head + [
         'Point Blazar at it with:',
         '  [nova]',
         '  auth_type = admin_token',

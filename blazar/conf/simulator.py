@@ -5,6 +5,14 @@ simulator_opts = [
                        help='Address the cloud simulator listens on.'),
     cfg.PortOpt('bind_port', default=0,
                 help='Port of the cloud simulator; 0 picks a free one.'),
+    cfg.StrOpt('auth_strategy', default='noauth', choices=[
+                   ('noauth', "tokens are '<user>:<project>' (user admin is an "
+                              "admin), like the Keystone-less test Nova"),
+                   ('keystone', 'tokens are validated by keystonemiddleware with '
+                                'the [keystone_authtoken] options; the admin '
+                                'role makes an admin')],
+               help='How the simulated Nova and Placement authenticate '
+                    'callers.'),
     cfg.IntOpt('hosts', default=8, min=0,
                help='Number of simulated hypervisors.'),
     cfg.StrOpt('host_name_pattern', default='compute-%d',

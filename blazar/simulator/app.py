@@ -34,12 +34,23 @@ PREFIX = '/v2.1'
 ROUTES = api_infra.ROUTES + api_flavors.ROUTES + api_servers.ROUTES
 
 
-def authenticate(req):
-    """``X-Auth-Token: <user>:<project>`` -> Caller, else 401.
+def authenticate(req, keystone=False):
+    """The caller of a request, else 401.
 
-    As in the real-Nova test stack, an ``X-Roles`` header overrides the
-    roles (admin iff it lists ``admin``).
+    Without Keystone: ``X-Auth-Token: <user>:<project>``; as in the
+    real-Nova test stack, an ``X-Roles`` header overrides the roles (admin
+    iff it lists ``admin``). With ``keystone``, keystonemiddleware has
+    validated the token (dropping any such headers the client sent) and
+    says who it belongs to.
     """
+    if keystone:
+        if req.headers.get('X-Identity-Status') != 'Confirmed':
+            raise errors.Unauthorized('The request you have made requires '
+                                      'authentication.')
+        roles = [r.strip() for r in req.headers.get('X-Roles', '').split(',')]
+        return state.Caller(user_id=req.headers['X-User-Id'],
+                            project_id=req.headers['X-Project-Id'],
+                            is_admin='admin' in roles)
     token = req.headers.get('X-Auth-Token')
     if not token:
         raise errors.Unauthorized('The request you have made requires '
@@ -66,9 +77,10 @@ class _Injected(Exception):
 class NovaApp:
     """The WSGI application; one per ``Cloud``."""
 
-    def __init__(self, cloud, routes=ROUTES):
+    def __init__(self, cloud, routes=ROUTES, keystone=False):
         self.cloud = cloud
         self.routes = list(routes)
+        self.keystone = keystone
 
     def __call__(self, environ, start_response):
         req = webob.Request(environ)
@@ -90,7 +102,7 @@ class NovaApp:
             elif not path.startswith(PREFIX + '/'):
                 raise errors.NotFound('The resource could not be found.')
             else:
-                caller = authenticate(req)
+                caller = authenticate(req, self.keystone)
                 version = microversion.negotiate(req.headers)
                 resp = self._dispatch(req, path[len(PREFIX):], caller,
                                       version)
@@ -124,7 +136,7 @@ class NovaApp:
             if sub == '':
                 status, body = 200, api_placement.versions_doc()
             else:
-                caller = authenticate(req)
+                caller = authenticate(req, self.keystone)
                 version = api_placement.negotiate(req.headers)
                 status, body, headers = api_placement.dispatch(
                     req, self.cloud, caller, sub, version)

@@ -4,6 +4,7 @@ Tests and ``blazar-simulator`` both need a real HTTP endpoint (so the real
 python-novaclient and keystoneauth code paths run) without blocking the
 caller.
 """
+from blazar.conf import CONF
 from blazar.simulator import api_placement
 from blazar.simulator import app as sim_app
 from blazar.simulator import notifications
@@ -15,10 +16,11 @@ class SimulatorServer:
     """A running simulator: ``url``, ``compute_url``, ``placement_url``,
     ``cloud``, ``stop()``."""
 
-    def __init__(self, cloud, host='127.0.0.1', port=0):
+    def __init__(self, cloud, host='127.0.0.1', port=0, keystone=False):
         self.cloud = cloud
-        self.app = sim_app.NovaApp(cloud)
-        self._server = wsgi.Server(self.app, host, port, name='blazar-simulator').start()
+        self.app = sim_app.NovaApp(cloud, keystone=keystone)
+        served = _validating_tokens(self.app) if keystone else self.app
+        self._server = wsgi.Server(served, host, port, name='blazar-simulator').start()
         self.url = self._server.url
         self.compute_url = self.url + sim_app.PREFIX
         self.placement_url = self.url + api_placement.PREFIX
@@ -46,11 +48,21 @@ class SimulatorServer:
         self.stop()
 
 
+def _validating_tokens(app):
+    """keystonemiddleware in front of the simulator, as in front of Nova.
+    The decision is left to the app, so version documents stay public."""
+    from keystonemiddleware import auth_token
+    return auth_token.AuthProtocol(app, {'oslo_config_config': CONF,
+                                         'delay_auth_decision': 'true'})
+
+
 def start_simulator(cloud=None, host='127.0.0.1', port=0):
-    """Start serving ``cloud`` (default: one sized by ``[simulator]``)."""
+    """Start serving ``cloud`` (default: one sized by ``[simulator]``),
+    authenticating as ``[simulator] auth_strategy`` says."""
     if cloud is None:
         cloud = state.Cloud.from_config()
-    server = SimulatorServer(cloud, host=host, port=port)
+    server = SimulatorServer(cloud, host=host, port=port,
+                             keystone=CONF.simulator.auth_strategy == 'keystone')
     notifier = notifications.ServiceNotifier.from_config()
     if notifier is not None:
         server.publish_service_updates(notifier)

@@ -120,6 +120,10 @@ USERS = {
 }
 
 
+# Catalog names of the services the tests point at their own servers.
+SERVICE_NAMES = {'compute': 'nova', 'placement': 'placement'}
+
+
 def die_with_parent():
     """``preexec_fn`` of the servers the tests start: the kernel sends them
     SIGTERM if the test process dies, so a killed run leaves none behind
@@ -305,17 +309,27 @@ class Keystone:
             'type': 'reservation', 'name': 'blazar',
             'description': 'Resource reservation'}})['service']['id']
 
-    def set_endpoints(self, url):
-        """Point the ``reservation`` service's endpoints (public, internal,
-        admin) at ``url``."""
-        existing = self._admin('GET', '/endpoints?service_id=%s'
-                               % self.service_id)['endpoints']
+    def set_endpoints(self, url, service_type='reservation'):
+        """Point a service's endpoints (public, internal, admin) at ``url``:
+        ``reservation`` at the Blazar API under test, ``compute`` and
+        ``placement`` at a simulator validating Keystone tokens."""
+        service_id = self._service_id(service_type)
+        existing = self._admin('GET', '/endpoints?service_id=%s' % service_id)['endpoints']
         for endpoint in existing:
             self._admin('DELETE', '/endpoints/%s' % endpoint['id'])
         for interface in ('public', 'internal', 'admin'):
             self._admin('POST', '/endpoints', json={'endpoint': {
-                'service_id': self.service_id, 'interface': interface,
+                'service_id': service_id, 'interface': interface,
                 'region_id': REGION, 'url': url}})
+
+    def _service_id(self, service_type):
+        if service_type == 'reservation':
+            return self.service_id
+        found = self._admin('GET', '/services?type=%s' % service_type)['services']
+        if found:
+            return found[0]['id']
+        return self._admin('POST', '/services', json={'service': {
+            'type': service_type, 'name': SERVICE_NAMES[service_type]}})['service']['id']
 
     def get_trust(self, trust_id, user):
         """The trust as its trustor ``user`` sees it, or None if Keystone

@@ -6,7 +6,11 @@ lease creates record trusts.
 cannot be installed. ``deployment`` (session): blazar-api,
 blazar-manager and blazar-simulator as separate processes over RabbitMQ
 on MariaDB, with ``auth_strategy = keystone`` and the ``[trustee]``
-service user, registered in the Keystone catalog as ``reservation``.
+service user, registered in the Keystone catalog as ``reservation``. The
+simulator validates Keystone tokens too (``[simulator] auth_strategy =
+keystone``) and is in the catalog as ``compute`` and ``placement``; the
+service reaches it with ``[nova]``/``[placement] auth_type = password`` as
+the cloud administrator, and with the lease's trust as its owner.
 """
 import contextlib
 import os
@@ -120,6 +124,15 @@ def blazar_config(keystone, db_url, api_port, sim_port, plugins='physical.host.p
     credentials = ['auth_type = password', 'auth_url = %s' % keystone.auth_url,
                    'username = %s' % blazar.name, 'password = %s' % blazar.password,
                    'user_domain_name = %s' % keystone_fixture.DOMAIN]
+    # Nova and Placement (the simulator, validating Keystone tokens) are
+    # found in the catalog and reached as the cloud administrator.
+    admin = keystone.users['admin']
+    cloud_admin = ['auth_type = password', 'auth_url = %s' % keystone.auth_url,
+                   'username = %s' % admin.name, 'password = %s' % admin.password,
+                   'user_domain_name = %s' % keystone_fixture.DOMAIN,
+                   'project_name = %s' % admin.project,
+                   'project_domain_name = %s' % keystone_fixture.DOMAIN,
+                   'region_name = %s' % keystone_fixture.REGION]
     return '\n'.join([
         '[DEFAULT]',
         'transport_url = %s' % backends.RABBITMQ_URL,
@@ -144,14 +157,11 @@ def blazar_config(keystone, db_url, api_port, sim_port, plugins='physical.host.p
         '[simulator]',
         'bind_port = %d' % sim_port,
         'hosts = 3',
+        'auth_strategy = keystone',
         '[nova]',
-        'auth_type = admin_token',
-        'endpoint = http://127.0.0.1:%d/v2.1' % sim_port,
-        'token = admin:admin',
+    ] + cloud_admin + [
         '[placement]',
-        'auth_type = admin_token',
-        'endpoint = http://127.0.0.1:%d/placement' % sim_port,
-        'token = admin:admin', ''])
+    ] + cloud_admin + [''])
 
 
 @contextlib.contextmanager
@@ -168,6 +178,8 @@ def running_deployment(keystone, workdir, plugins='physical.host.plugin'):
     config.write_text(blazar_config(
         keystone, '%s/%s?charset=utf8mb4' % (backends.MARIADB_URL, db_name),
         api_port, sim_port, plugins))
+    keystone.set_endpoints('http://127.0.0.1:%d/v2.1' % sim_port, 'compute')
+    keystone.set_endpoints('http://127.0.0.1:%d/placement' % sim_port, 'placement')
     procs = Processes(workdir)
     try:
         subprocess.run([os.path.join(BIN, 'blazar-db-manage'), '--config-file',

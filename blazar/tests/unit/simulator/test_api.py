@@ -3,9 +3,12 @@ import time
 
 import pytest
 import requests
+import webob
 from novaclient import api_versions
 from novaclient import exceptions as nexc
 
+from blazar.simulator import app as sim_app
+from blazar.simulator import errors as sim_errors
 from blazar.simulator.testing import novaclient_for
 
 ADMIN = {'X-Auth-Token': 'admin:admin'}
@@ -60,6 +63,34 @@ def test_x_roles_overrides_admin(sim):
     resp = requests.get(url, headers=demoted)
     assert resp.status_code == 403
     assert resp.json()['forbidden']['code'] == 403
+
+
+def _behind_keystone(headers):
+    """A request as the simulator's app sees it once keystonemiddleware
+    (``[simulator] auth_strategy = keystone``) has had its say."""
+    return webob.Request.blank('/v2.1/servers', headers=headers)
+
+
+def test_behind_keystone_the_caller_is_who_keystone_says():
+    caller = sim_app.authenticate(_behind_keystone({
+        'X-Auth-Token': 'a-real-token', 'X-Identity-Status': 'Confirmed',
+        'X-User-Id': 'u1', 'X-Project-Id': 'p1', 'X-Roles': 'reader, admin'}),
+        keystone=True)
+    assert (caller.user_id, caller.project_id, caller.is_admin) == ('u1', 'p1', True)
+    member = sim_app.authenticate(_behind_keystone({
+        'X-Identity-Status': 'Confirmed', 'X-User-Id': 'u2', 'X-Project-Id': 'p2',
+        'X-Roles': 'member,reader'}), keystone=True)
+    assert member.is_admin is False
+
+
+@pytest.mark.parametrize('status', [None, 'Invalid'])
+def test_behind_keystone_a_token_it_did_not_confirm_is_401(status):
+    """``<user>:<project>`` means nothing there: only Keystone's word counts."""
+    headers = {'X-Auth-Token': 'admin:admin'}
+    if status:
+        headers['X-Identity-Status'] = status
+    with pytest.raises(sim_errors.Unauthorized):
+        sim_app.authenticate(_behind_keystone(headers), keystone=True)
 
 
 def test_unknown_path_404_shape(sim):
