@@ -1,7 +1,8 @@
 """Faults of the servers the service depends on, in the production
 topology: RabbitMQ going away gives clients a clear 503 and the processes
-reconnect by themselves; the database dropping every connection (what a
-restart does to its clients) is survived the same way."""
+reconnect by themselves; the database dropping every connection, and a
+real restart of a database server (a private MariaDB, as the shared one
+serves every other test), are survived the same way."""
 import shutil
 import subprocess
 import time
@@ -11,6 +12,7 @@ import requests
 import sqlalchemy as sa
 
 from blazar.tests import backends
+from blazar.tests import private_mariadb
 from blazar.tests.integration.test_processes import Deployment
 
 ADMIN = {'X-Auth-Token': 'admin:admin'}
@@ -87,3 +89,40 @@ def test_database_connections_dropped_are_survived(deployment):
     assert first.status_code in (200, 503), first.text
     assert 'error_message' in first.json() or 'leases' in first.json()
     _eventually_ok(url, deployment.procs, timeout=30)
+
+
+def _lease_body(name):
+    return {'name': name, 'start_date': 'now', 'end_date': time.strftime(
+        '%Y-%m-%d %H:%M', time.gmtime(time.time() + 3600))}
+
+
+def test_a_database_restart_is_a_clear_error_and_recovery_is_automatic(tmp_path):
+    backends.require('rabbitmq')
+    database = private_mariadb.PrivateMariaDB(tmp_path).start()
+    running = None
+    try:
+        (tmp_path / 'blazar').mkdir()
+        running = Deployment(tmp_path / 'blazar', server=database.url)
+        url = running.url
+        created = requests.post(url + '/leases', headers=ADMIN, timeout=60,
+                                json=_lease_body('before-restart'))
+        assert created.status_code == 201, created.text
+        database.stop()
+        # While it is down: a clear JSON error, never a traceback, and the
+        # failed create leaves nothing behind once the database is back.
+        down = requests.post(url + '/leases', headers=ADMIN, timeout=60,
+                             json=_lease_body('while-down'))
+        assert down.status_code == 503, down.text
+        assert down.json()['error_code'] == 503
+        assert down.json()['error_message'].startswith('The database is unavailable')
+        database.start()
+        leases = _eventually_ok(url, running.procs).json()['leases']
+        assert [lease['name'] for lease in leases] == ['before-restart']
+        after = requests.post(url + '/leases', headers=ADMIN, timeout=60,
+                              json=_lease_body('after-restart'))
+        assert after.status_code == 201, after.text
+    finally:
+        if running is not None:     # the whole server goes: no need to drop
+            running.procs.stop()
+            running.admin.dispose()
+        database.stop()

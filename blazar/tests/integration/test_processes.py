@@ -68,12 +68,15 @@ def _wait_for(url, procs, timeout=60):
 
 class Deployment:
     """A MariaDB (or PostgreSQL) database, the simulator, ``managers``
-    blazar-manager processes and one blazar-api, all over RabbitMQ."""
+    blazar-manager processes and one blazar-api, all over RabbitMQ. The
+    database is made on the shared server of ``backend``, or on ``server``
+    (a URL without database) when given."""
 
-    def __init__(self, workdir, managers=1, extra=(), backend='mariadb'):
+    def __init__(self, workdir, managers=1, extra=(), backend='mariadb', server=None):
         self.workdir = workdir
         self.db_name = 'blazar_it_%s' % uuid.uuid4().hex[:8]
-        server = backends.MARIADB_URL if backend == 'mariadb' else backends.POSTGRESQL_URL
+        server = server or (backends.MARIADB_URL if backend == 'mariadb'
+                            else backends.POSTGRESQL_URL)
         self.admin = sa.create_engine(server, isolation_level='AUTOCOMMIT')
         with self.admin.connect() as conn:
             conn.execute(sa.text('CREATE DATABASE %s' % self.db_name))
