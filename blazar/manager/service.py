@@ -5,6 +5,7 @@ import logging
 from oslo_config import cfg
 from oslo_db import exception as db_exc
 import oslo_messaging as messaging
+from sqlalchemy import exc as sa_exc
 
 from blazar import exceptions
 from blazar.manager import availability
@@ -31,7 +32,10 @@ def _rpc_method(func):
             return func(*args, **kwargs)
         except exceptions.BlazarException:
             raise messaging.ExpectedException()
-        except db_exc.DBConnectionError as exc:
+        except (db_exc.DBConnectionError, sa_exc.OperationalError) as exc:
+            # oslo.db does not recognise every driver's words for a server
+            # that is down (libpq 15: "connection to server ... failed:
+            # Connection refused"): such errors arrive untranslated.
             LOG.warning('Database unavailable in %s: %s', func.__name__, exc)
             try:
                 raise exceptions.DatabaseUnavailable(reason='connection lost')

@@ -1,8 +1,8 @@
 """Faults of the servers the service depends on, in the production
 topology: RabbitMQ going away gives clients a clear 503 and the processes
 reconnect by themselves; the database dropping every connection, and a
-real restart of a database server (a private MariaDB, as the shared one
-serves every other test), are survived the same way."""
+real restart of a database server (a private MariaDB or PostgreSQL, as
+the shared ones serve every other test), are survived the same way."""
 import shutil
 import subprocess
 import time
@@ -12,7 +12,7 @@ import requests
 import sqlalchemy as sa
 
 from blazar.tests import backends
-from blazar.tests import private_mariadb
+from blazar.tests import private_db
 from blazar.tests.integration.test_processes import Deployment
 
 ADMIN = {'X-Auth-Token': 'admin:admin'}
@@ -96,9 +96,22 @@ def _lease_body(name):
         '%Y-%m-%d %H:%M', time.gmtime(time.time() + 3600))}
 
 
-def test_a_database_restart_is_a_clear_error_and_recovery_is_automatic(tmp_path):
+@pytest.fixture(params=['mariadb', 'postgresql'])
+def private_server(request, tmp_path):
     backends.require('rabbitmq')
-    database = private_mariadb.PrivateMariaDB(tmp_path).start()
+    if request.param == 'mariadb':
+        database = private_db.PrivateMariaDB(tmp_path)
+    else:
+        database = private_db.PrivatePostgreSQL()
+    try:
+        yield database.start()
+    finally:
+        database.close()
+
+
+def test_a_database_restart_is_a_clear_error_and_recovery_is_automatic(private_server,
+                                                                        tmp_path):
+    database = private_server
     running = None
     try:
         (tmp_path / 'blazar').mkdir()
@@ -125,4 +138,3 @@ def test_a_database_restart_is_a_clear_error_and_recovery_is_automatic(tmp_path)
         if running is not None:     # the whole server goes: no need to drop
             running.procs.stop()
             running.admin.dispose()
-        database.stop()

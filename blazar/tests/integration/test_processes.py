@@ -75,8 +75,10 @@ class Deployment:
     def __init__(self, workdir, managers=1, extra=(), backend='mariadb', server=None):
         self.workdir = workdir
         self.db_name = 'blazar_it_%s' % uuid.uuid4().hex[:8]
-        server = server or (backends.MARIADB_URL if backend == 'mariadb'
-                            else backends.POSTGRESQL_URL)
+        if server is not None:
+            backend = 'postgresql' if server.startswith('postgresql') else 'mariadb'
+        else:
+            server = backends.MARIADB_URL if backend == 'mariadb' else backends.POSTGRESQL_URL
         self.admin = sa.create_engine(server, isolation_level='AUTOCOMMIT')
         with self.admin.connect() as conn:
             conn.execute(sa.text('CREATE DATABASE %s' % self.db_name))
