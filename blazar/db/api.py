@@ -276,6 +276,18 @@ def events_due(context, now, status='UNDONE'):
         return [_row(e) for e in session.scalars(query)]
 
 
+def events_wake_waiting_starts(context):
+    """Make the starts put back to wait for an end (never failed, so no
+    attempt counted) due again at once, now that an end has run."""
+    with transaction(context) as session:
+        session.execute(
+            sa.update(models.Event)
+            .where(models.Event.event_type == 'start_lease',
+                   models.Event.status == 'UNDONE', models.Event.attempts == 0,
+                   models.Event.next_attempt.is_not(None))
+            .values(next_attempt=None))
+
+
 def next_event_time(context, status='UNDONE'):
     """When the event loop next has something to do: the earliest due time
     of a waiting event, or the earliest expiry of a running event's claim."""

@@ -432,6 +432,8 @@ class LeaseService:
             self._record_outcome(context, event, error)
             self._settle_statuses(context, lease['id'], event_type,
                                   self._outcome(event, error), error)
+            if event_type == EventType.END and error is None:
+                db_api.events_wake_waiting_starts(context)
         if event_type == EventType.END and error is None:
             trusts.release(context, lease)
         result = db_api.lease_get(context, lease['id'])
@@ -449,7 +451,8 @@ class LeaseService:
         Their end empties the hosts and returns them to the freepool; a start
         that ran first would hand over hosts the previous tenant still uses,
         and that end would then delete the new tenant's servers and put the
-        hosts back in the freepool. The wait is not a failed attempt."""
+        hosts back in the freepool. The wait is not a failed attempt, and
+        the end, once done, makes the start due again at once."""
         reason = 'waiting for the end of lease %s to give back its hosts' % ', '.join(holders)
         if lease['status_reason'] != reason:
             LOG.info('Start of lease %s is %s', lease['id'], reason)

@@ -42,10 +42,12 @@ def test_back_to_back_leases_hand_the_host_over_in_order(api, stack):
     assert aggregates(stack.simulator.cloud)[res_id]['hosts'] == ['compute-1']
 
 
-def test_a_start_waits_for_the_end_that_gives_its_host_back(api, stack):
+def test_a_start_waits_for_the_end_that_gives_its_host_back(api, stack, config):
     """The old lease's end is still held by a manager that died: the new
     lease does not take the host before that end has emptied it, or the end
-    would delete the new tenant's servers and put the host in the freepool."""
+    would delete the new tenant's servers and put the host in the freepool.
+    Once the end has run, the start runs at once, not after its retry delay."""
+    config.set_override('event_retry_delay', 300, group='manager')
     cloud = stack.simulator.cloud
     enrol(api, 1)
     old = api.post('/v1/leases', lease_with([host_reservation()], 'old', 'now', 60))
