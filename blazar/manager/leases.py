@@ -387,6 +387,7 @@ class LeaseService:
                                                   {'status': ReservationStatus.DELETED})
                 current = self._get(context, lease['id'])
                 self._destroy(context, current, steps)
+                db_api.events_wake_waiting_starts(context)
 
     # --- lifecycle events -------------------------------------------------
     TRANSITIONAL = {EventType.START: LeaseStatus.STARTING,
@@ -430,9 +431,10 @@ class LeaseService:
         with db_api.transaction(context):
             db_api.allocation_lock(context)
             self._record_outcome(context, event, error)
-            self._settle_statuses(context, lease['id'], event_type,
-                                  self._outcome(event, error), error)
-            if event_type == EventType.END and error is None:
+            outcome = self._outcome(event, error)
+            self._settle_statuses(context, lease['id'], event_type, outcome, error)
+            if event_type == EventType.END and outcome != EventStatus.UNDONE:
+                # Done or given up: its hosts no longer hold any start back.
                 db_api.events_wake_waiting_starts(context)
         if event_type == EventType.END and error is None:
             trusts.release(context, lease)
@@ -452,7 +454,8 @@ class LeaseService:
         that ran first would hand over hosts the previous tenant still uses,
         and that end would then delete the new tenant's servers and put the
         hosts back in the freepool. The wait is not a failed attempt, and
-        the end, once done, makes the start due again at once."""
+        the holder letting go (its end done or given up, or its deletion)
+        makes the start due again at once."""
         reason = 'waiting for the end of lease %s to give back its hosts' % ', '.join(holders)
         if lease['status_reason'] != reason:
             LOG.info('Start of lease %s is %s', lease['id'], reason)

@@ -57,7 +57,8 @@ def _wait_until_connectable(url, alive, logs, timeout=60):
 
 
 class PrivateMariaDB:
-    """``url`` (no database), ``start()``, ``stop()``."""
+    """``url`` (no database), ``start()``, ``stop()``, ``close()``; the data
+    directory is in the test's temporary directory."""
 
     def __init__(self, workdir):
         self.workdir = workdir
@@ -126,8 +127,12 @@ class PrivatePostgreSQL:
         self.port = keystone_fixture.free_port()
         self.url = 'postgresql+psycopg2://postgres@127.0.0.1:%d' % self.port
         self._running = False
-        self._run(_binary('PostgreSQL', 'initdb'), '-D', self._data, '-A', 'trust',
-                  '-U', 'postgres')
+        try:
+            self._run(_binary('PostgreSQL', 'initdb'), '-D', self._data, '-A', 'trust',
+                      '-U', 'postgres')
+        except BaseException:       # a skip too: nothing is left in /tmp
+            shutil.rmtree(self.root, ignore_errors=True)
+            raise
 
     @property
     def _data(self):

@@ -135,6 +135,5 @@ def test_a_database_restart_is_a_clear_error_and_recovery_is_automatic(private_s
                               json=_lease_body('after-restart'))
         assert after.status_code == 201, after.text
     finally:
-        if running is not None:     # the whole server goes: no need to drop
-            running.procs.stop()
-            running.admin.dispose()
+        if running is not None:
+            running.stop(drop_database=False)

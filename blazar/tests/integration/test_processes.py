@@ -129,8 +129,13 @@ class Deployment:
     def managers(self):
         return [p for p in self.procs.procs if p[0] == 'blazar-manager']
 
-    def stop(self):
+    def stop(self, drop_database=True):
+        """Stop the processes and drop the database (not needed when its
+        whole server is thrown away)."""
         self.procs.stop()
+        if not drop_database:
+            self.admin.dispose()
+            return
         with self.admin.connect() as conn:
             if self.admin.dialect.name == 'postgresql':
                 conn.execute(sa.text(
