@@ -74,7 +74,7 @@ def add_lease(project, host_ids, start, end, instance=None):
             'lease_id': lease['id'], 'status': 'pending',
             'resource_type': 'virtual:instance' if instance else 'physical:host'})
         if instance:
-            db_api._create(ctx, db_api.models.InstanceReservation, dict(
+            db_api.instance_reservation_create(ctx, dict(
                 reservation_id=res['id'], amount=len(host_ids), **instance))
         else:
             db_api.host_reservation_create(ctx, {

@@ -1,0 +1,24 @@
+"""The only way into the store, one module per aggregate.
+
+``from blazar.db import api as db_api`` gives every function of the store;
+each lives in the module of its noun:
+
+* :mod:`.core` engine, transactions, the allocation lock;
+* :mod:`.leases` leases, reservations and their plugin rows;
+* :mod:`.events` lease events and their claims;
+* :mod:`.hosts` hosts, capabilities, properties, inventories;
+* :mod:`.allocations` who holds which host when, the calendar, slots;
+* :mod:`.usage` reserved time per project;
+* :mod:`.health` failures, maintenance and healing;
+* :mod:`.preemptions` preemptible servers reclaimed.
+
+Functions return plain dicts; no ORM object leaves the package.
+"""
+from blazar.db.api.allocations import *  # noqa: F401,F403
+from blazar.db.api.core import *  # noqa: F401,F403
+from blazar.db.api.events import *  # noqa: F401,F403
+from blazar.db.api.health import *  # noqa: F401,F403
+from blazar.db.api.hosts import *  # noqa: F401,F403
+from blazar.db.api.leases import *  # noqa: F401,F403
+from blazar.db.api.preemptions import *  # noqa: F401,F403
+from blazar.db.api.usage import *  # noqa: F401,F403

@@ -1,0 +1,156 @@
+"""Engine, transactions and the allocation lock: what every store module uses.
+
+Every function takes the request context first: a call made while the
+context is inside ``transaction(context)`` joins that transaction, so the
+manager can make a multi-step change atomic without touching sessions.
+"""
+import os
+import threading
+
+from oslo_config import cfg
+from oslo_db.sqlalchemy import enginefacade
+from oslo_utils import timeutils
+import sqlalchemy as sa
+
+from blazar import conf  # noqa: F401  registers [database]
+from blazar.db import models
+
+CONF = cfg.CONF
+
+_facade_lock = threading.Lock()
+_facade = None
+
+COMPUTE_LOCK = 'compute'
+
+__all__ = [
+    'COMPUTE_LOCK',
+    'reset_facade',
+    'get_engine',
+    'transaction',
+    'reading',
+    'allocation_lock',
+    'allocation_generation',
+    'utcnow',
+]
+
+
+@sa.event.listens_for(sa.engine.Engine, 'connect')
+def _sqlite_waits_for_writers(dbapi_connection, connection_record):
+    """SQLite serialises writers: make them wait their turn (the allocation
+    lock is held for milliseconds) instead of failing, and let readers run
+    beside a writer."""
+    import sqlite3
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute('PRAGMA busy_timeout = 30000')
+        cursor.execute('PRAGMA journal_mode = WAL')
+        cursor.close()
+
+
+def _ensure_sqlite_directory():
+    """The embedded default keeps SQLite under [DEFAULT] state_path, which
+    does not exist on a fresh checkout."""
+    url = CONF.database.connection or ''
+    if url.startswith('sqlite:///') and ':memory:' not in url:
+        directory = os.path.dirname(url[len('sqlite:///'):].split('?', 1)[0])
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+
+
+def _get_facade():
+    global _facade
+    if _facade is None:
+        with _facade_lock:
+            if _facade is None:
+                _ensure_sqlite_directory()
+                facade = enginefacade.transaction_context()
+                facade.configure(sqlite_fk=True)
+                _facade = facade
+    return _facade
+
+
+def reset_facade():
+    """Forget the engine (after the [database] options changed)."""
+    global _facade
+    with _facade_lock:
+        if _facade is not None:
+            try:
+                _facade.dispose_pool()
+            except Exception:  # noqa: BLE001 - a never-started facade has no pool
+                pass
+        _facade = None
+
+
+def get_engine():
+    return _get_facade().writer.get_engine()
+
+
+def transaction(context):
+    """Context manager: everything done with ``context`` inside is one unit."""
+    return _get_facade().writer.using(context)
+
+
+def _reader(context):
+    return _get_facade().reader.using(context)
+
+
+def reading(context):
+    """One read-only transaction: what is read inside is one consistent view
+    on backends with snapshot reads (MariaDB's REPEATABLE READ, SQLite)."""
+    return _reader(context)
+
+
+def _row(obj, exclude=()):
+    return {c.key: getattr(obj, c.key)
+            for c in sa.inspect(obj).mapper.column_attrs if c.key not in exclude}
+
+
+def _create(context, model, values):
+    with transaction(context) as session:
+        row = model(**values)
+        session.add(row)
+        session.flush()
+        return _row(row)
+
+
+def _update(context, model, row_id, values):
+    """Set values on a row; None if there is no such row."""
+    with transaction(context) as session:
+        row = session.get(model, row_id)
+        if row is None:
+            return None
+        for key, value in values.items():
+            setattr(row, key, value)
+        session.flush()
+        return _row(row)
+
+
+def allocation_lock(context, name=COMPUTE_LOCK):
+    """Serialise allocation decisions until the enclosing transaction ends.
+
+    Must be the first statement of the transaction: it takes a row lock on
+    MariaDB/PostgreSQL and the write lock on SQLite before anything is read,
+    so what is read afterwards includes every allocation committed before.
+    """
+    session = context.session
+    updated = session.execute(
+        sa.update(models.AllocationLock)
+        .where(models.AllocationLock.name == name)
+        .values(generation=models.AllocationLock.generation + 1)).rowcount
+    if not updated:
+        session.add(models.AllocationLock(name=name, generation=1))
+        session.flush()
+
+
+def allocation_generation(context, name=COMPUTE_LOCK):
+    """The allocation lock's counter: every transaction that takes the lock
+    (each change of hosts or allocations) adds one when it commits. 0 before
+    the first such change."""
+    with _reader(context) as session:
+        return session.scalar(
+            sa.select(models.AllocationLock.generation)
+            .where(models.AllocationLock.name == name)) or 0
+
+
+def utcnow():
+    return timeutils.utcnow()

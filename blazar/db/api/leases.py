@@ -1,0 +1,155 @@
+"""Leases, their reservations and the reservations' plugin rows."""
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from blazar.db.api.core import _create, _reader, _row, _update, transaction
+from blazar.db import models
+
+__all__ = [
+    'lease_create',
+    'lease_get',
+    'lease_list',
+    'lease_update',
+    'lease_destroy',
+    'reservation_create',
+    'reservation_get',
+    'reservation_update',
+    'host_reservation_create',
+    'host_reservation_update',
+    'instance_reservation_create',
+    'instance_reservation_update',
+    'leases_still_holding',
+    'reservations_holding_host',
+]
+
+
+def _reservation_dict(res):
+    d = _row(res)
+    d['host_reservation'] = _row(res.host_reservation) if res.host_reservation else None
+    d['instance_reservation'] = (_row(res.instance_reservation)
+                                 if res.instance_reservation else None)
+    return d
+
+
+def lease_create(context, values):
+    return _create(context, models.Lease, values)
+
+
+def _leases_where(session, condition, order=True):
+    """Leases matching ``condition`` with their reservations (and plugin
+    rows) and events: five plain selects, whatever the number of leases."""
+    lease_t = models.Lease.__table__
+    query = sa.select(lease_t).where(condition)
+    if order:
+        query = query.order_by(lease_t.c.created_at, lease_t.c.id)
+    leases = [dict(row._mapping) for row in session.execute(query)]
+    if not leases:
+        return []
+    lease_ids = sa.select(lease_t.c.id).where(condition).scalar_subquery()
+    res_t = models.Reservation.__table__
+    reservation_ids = sa.select(res_t.c.id).where(res_t.c.lease_id.in_(lease_ids))
+    by_lease = {lease['id']: dict(lease, reservations=[], events=[]) for lease in leases}
+    by_reservation = {}
+    for row in session.execute(sa.select(res_t).where(res_t.c.lease_id.in_(lease_ids))
+                               .order_by(res_t.c.created_at, res_t.c.id)):
+        reservation = dict(row._mapping, host_reservation=None, instance_reservation=None)
+        by_reservation[reservation['id']] = reservation
+        by_lease[reservation['lease_id']]['reservations'].append(reservation)
+    for key, model in (('host_reservation', models.HostReservation),
+                       ('instance_reservation', models.InstanceReservation)):
+        table = model.__table__
+        for row in session.execute(sa.select(table).where(
+                table.c.reservation_id.in_(reservation_ids))):
+            by_reservation[row.reservation_id][key] = dict(row._mapping)
+    event_t = models.Event.__table__
+    for row in session.execute(sa.select(event_t).where(event_t.c.lease_id.in_(lease_ids))
+                               .order_by(event_t.c.time, event_t.c.id)):
+        by_lease[row.lease_id]['events'].append(dict(row._mapping))
+    return list(by_lease.values())
+
+
+def lease_get(context, lease_id):
+    with _reader(context) as session:
+        found = _leases_where(session, models.Lease.id == lease_id, order=False)
+        return found[0] if found else None
+
+
+def lease_list(context, project_id=None):
+    with _reader(context) as session:
+        condition = (models.Lease.project_id == project_id if project_id is not None
+                     else sa.true())
+        return _leases_where(session, condition)
+
+
+def lease_update(context, lease_id, values):
+    return _update(context, models.Lease, lease_id, values)
+
+
+def lease_destroy(context, lease_id):
+    with transaction(context) as session:
+        lease = session.get(models.Lease, lease_id)
+        if lease is not None:
+            session.delete(lease)
+            session.flush()
+        return lease is not None
+
+
+def reservation_create(context, values):
+    return _create(context, models.Reservation, values)
+
+
+def reservation_get(context, reservation_id):
+    with _reader(context) as session:
+        res = session.get(models.Reservation, reservation_id)
+        return _reservation_dict(res) if res else None
+
+
+def reservation_update(context, reservation_id, values):
+    return _update(context, models.Reservation, reservation_id, values)
+
+
+def host_reservation_create(context, values):
+    return _create(context, models.HostReservation, values)
+
+
+def host_reservation_update(context, host_reservation_id, values):
+    return _update(context, models.HostReservation, host_reservation_id, values)
+
+
+def instance_reservation_create(context, values):
+    return _create(context, models.InstanceReservation, values)
+
+
+def instance_reservation_update(context, instance_reservation_id, values):
+    return _update(context, models.InstanceReservation, instance_reservation_id, values)
+
+
+def leases_still_holding(context, lease_id):
+    """Leases whose end has not yet taken back a host that ``lease_id`` is
+    to start on: another lease's active reservation allocated the same host
+    for a window that ends no later than ours begins (one query)."""
+    ours, theirs = orm.aliased(models.HostAllocation), orm.aliased(models.HostAllocation)
+    our_res, their_res = orm.aliased(models.Reservation), orm.aliased(models.Reservation)
+    with _reader(context) as session:
+        query = (sa.select(their_res.lease_id).distinct()
+                 .select_from(our_res)
+                 .join(ours, ours.reservation_id == our_res.id)
+                 .join(theirs, sa.and_(theirs.compute_host_id == ours.compute_host_id,
+                                       theirs.end_date <= ours.start_date))
+                 .join(their_res, their_res.id == theirs.reservation_id)
+                 .where(our_res.lease_id == lease_id,
+                        their_res.lease_id != lease_id,
+                        their_res.status == 'active'))
+        return sorted(session.scalars(query))
+
+
+def reservations_holding_host(context, host_id, ends_after):
+    """Reservations (with their plugin rows) holding the host after a time."""
+    with _reader(context) as session:
+        query = (sa.select(models.Reservation)
+                 .join(models.HostAllocation,
+                       models.HostAllocation.reservation_id == models.Reservation.id)
+                 .where(models.HostAllocation.compute_host_id == host_id,
+                        models.HostAllocation.end_date > ends_after)
+                 .distinct())
+        return [_reservation_dict(r) for r in session.scalars(query)]

@@ -1,0 +1,140 @@
+"""Reserved time per project, summed by the database (usage, enforcement)."""
+import sqlalchemy as sa
+from sqlalchemy.ext import compiler as sa_compiler
+
+from blazar.db.api.core import _reader
+from blazar.db import models
+
+__all__ = [
+    'usage_totals',
+    'lease_allocated_hosts',
+    'project_usage',
+]
+
+
+class _Seconds(sa.sql.expression.FunctionElement):
+    """Seconds from the first datetime argument to the second, in SQL."""
+    type = sa.Float()
+    name = 'seconds_between'
+    inherit_cache = True
+
+
+@sa_compiler.compiles(_Seconds)
+def _seconds_sqlite(element, compiler, **kw):
+    first, second = [compiler.process(c, **kw) for c in element.clauses]
+    # julianday() is a float: round to whole seconds (dates have no less).
+    return 'ROUND((julianday(%s) - julianday(%s)) * 86400.0)' % (second, first)
+
+
+@sa_compiler.compiles(_Seconds, 'mysql')
+def _seconds_mysql(element, compiler, **kw):
+    first, second = [compiler.process(c, **kw) for c in element.clauses]
+    return 'TIMESTAMPDIFF(SECOND, %s, %s)' % (first, second)
+
+
+@sa_compiler.compiles(_Seconds, 'postgresql')
+def _seconds_postgresql(element, compiler, **kw):
+    first, second = [compiler.process(c, **kw) for c in element.clauses]
+    return 'EXTRACT(EPOCH FROM (%s - %s))' % (second, first)
+
+
+def usage_totals(context, start, end, project_id=None):
+    """Reserved time per project within ``[start, end)``, summed by the
+    database in one statement (range scan of ix_allocations_window,
+    primary-key joins): per project, the seconds hosts are held by host
+    reservations and instance slots by instance reservations, the held
+    seconds weighted by VCPUs, memory MB and disk GB (the host's size for a
+    host reservation, the instance size for an instance slot), and the
+    number of leases and reservations."""
+    with _reader(context) as session:
+        alloc, host = models.HostAllocation, models.ComputeHost
+        inst = models.InstanceReservation
+        lo = sa.literal(start, sa.DateTime)
+        hi = sa.literal(end, sa.DateTime)
+        # Seconds held, times the instances (slots) of the row.
+        held = _Seconds(sa.case((alloc.start_date > lo, alloc.start_date), else_=lo),
+                        sa.case((alloc.end_date < hi, alloc.end_date), else_=hi)
+                        ) * alloc.slots
+        instance = inst.id.isnot(None)
+        query = (sa.select(models.Lease.project_id,
+                           sa.func.sum(sa.case((instance, 0), else_=held))
+                           .label('host_seconds'),
+                           sa.func.sum(sa.case((instance, held), else_=0))
+                           .label('instance_seconds'),
+                           sa.func.sum(held * sa.func.coalesce(inst.vcpus, host.vcpus))
+                           .label('vcpu_seconds'),
+                           sa.func.sum(held * sa.func.coalesce(inst.memory_mb,
+                                                               host.memory_mb))
+                           .label('memory_mb_seconds'),
+                           sa.func.sum(held * sa.func.coalesce(inst.disk_gb,
+                                                               host.local_gb))
+                           .label('disk_gb_seconds'),
+                           sa.func.count(sa.distinct(models.Reservation.lease_id))
+                           .label('leases'),
+                           sa.func.count(sa.distinct(alloc.reservation_id))
+                           .label('reservations'))
+                 .join(models.Reservation, models.Reservation.id == alloc.reservation_id)
+                 .join(models.Lease, models.Lease.id == models.Reservation.lease_id)
+                 .join(host, host.id == alloc.compute_host_id)
+                 .outerjoin(inst, inst.reservation_id == alloc.reservation_id)
+                 .where(alloc.end_date > start, alloc.start_date < end)
+                 .group_by(models.Lease.project_id)
+                 .order_by(models.Lease.project_id))
+        if project_id is not None:
+            query = query.where(models.Lease.project_id == project_id)
+        return [{'project_id': row.project_id,
+                 'host_seconds': float(row.host_seconds or 0),
+                 'instance_seconds': float(row.instance_seconds or 0),
+                 'vcpu_seconds': float(row.vcpu_seconds or 0),
+                 'memory_mb_seconds': float(row.memory_mb_seconds or 0),
+                 'disk_gb_seconds': float(row.disk_gb_seconds or 0),
+                 'leases': int(row.leases), 'reservations': int(row.reservations)}
+                for row in session.execute(query)]
+
+
+def lease_allocated_hosts(context, lease_id):
+    """The hosts a lease's reservations hold, one row per allocation with the
+    host's size, in one query: what enforcement rules judge."""
+    with _reader(context) as session:
+        alloc, host = models.HostAllocation, models.ComputeHost
+        query = (sa.select(alloc.reservation_id, alloc.compute_host_id,
+                           alloc.start_date, alloc.end_date,
+                           host.hypervisor_hostname, host.service_name,
+                           host.vcpus, host.memory_mb, host.local_gb)
+                 .join(models.Reservation, models.Reservation.id == alloc.reservation_id)
+                 .join(host, host.id == alloc.compute_host_id)
+                 .where(models.Reservation.lease_id == lease_id)
+                 .order_by(alloc.reservation_id, alloc.id))
+        return [dict(row._mapping) for row in session.execute(query)]
+
+
+def project_usage(context, project_id, start, end, exclude_lease_id=None):
+    """What a project holds between ``start`` and ``end``, in one query on
+    the allocation time index: one row per lease and allocation window with
+    ``hosts`` (host reservations only), ``vcpus`` and ``memory_mb`` (the
+    host's size for a host reservation, the instance size for each slot of
+    an instance reservation)."""
+    with _reader(context) as session:
+        alloc, host = models.HostAllocation, models.ComputeHost
+        res, inst = models.Reservation, models.InstanceReservation
+        is_host = sa.case((res.resource_type == 'physical:host', 1), else_=0)
+        query = (sa.select(res.lease_id, alloc.start_date, alloc.end_date,
+                           sa.func.sum(is_host).label('hosts'),
+                           sa.func.sum(sa.func.coalesce(inst.vcpus, host.vcpus)
+                                       * alloc.slots).label('vcpus'),
+                           sa.func.sum(sa.func.coalesce(inst.memory_mb, host.memory_mb)
+                                       * alloc.slots).label('memory_mb'))
+                 .join(res, res.id == alloc.reservation_id)
+                 .join(models.Lease, models.Lease.id == res.lease_id)
+                 .join(host, host.id == alloc.compute_host_id)
+                 .outerjoin(inst, inst.reservation_id == res.id)
+                 .where(alloc.end_date > start, alloc.start_date < end,
+                        models.Lease.project_id == project_id)
+                 .group_by(res.lease_id, alloc.start_date, alloc.end_date)
+                 .order_by(alloc.start_date, res.lease_id))
+        if exclude_lease_id is not None:
+            query = query.where(res.lease_id != exclude_lease_id)
+        return [{'lease_id': row.lease_id, 'start_date': row.start_date,
+                 'end_date': row.end_date, 'hosts': int(row.hosts or 0),
+                 'vcpus': int(row.vcpus or 0), 'memory_mb': int(row.memory_mb or 0)}
+                for row in session.execute(query)]
