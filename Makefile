@@ -2,7 +2,7 @@
 VENV ?= .venv
 PYTEST_ARGS ?=
 
-.PHONY: start test venv unit functional clean
+.PHONY: start test lint venv unit functional clean
 
 ## Install into .venv and start the whole service on the embedded default.
 start: venv
@@ -12,6 +12,11 @@ start: venv
 ## naming the server, where one does not answer).
 test: venv
 	$(VENV)/bin/python -m pytest -q -ra blazar/tests $(PYTEST_ARGS)
+
+## The linter CI runs before the tests: ruff (pyproject.toml) and bashate.
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/bashate devstack/plugin.sh devstack/settings
 
 venv:
 	@VENV=$(VENV) tools/ensure-venv.sh

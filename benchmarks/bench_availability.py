@@ -43,12 +43,11 @@ import uuid
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..'))
 sys.path.insert(0, os.path.dirname(__file__))
 
+from bench_leases import BenchError  # noqa: E402
+from bench_leases import configure  # noqa: E402
+from bench_leases import Database  # noqa: E402
 import requests  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
-
-from bench_leases import BenchError  # noqa: E402
-from bench_leases import Database  # noqa: E402
-from bench_leases import configure  # noqa: E402
 
 DAYS = 30
 CHUNK = 5000
@@ -173,8 +172,8 @@ def main():
 def run(args, rng, database):
     configure(database, args.transport)
     from blazar import context
-    from blazar.manager import availability
     from blazar import plugins as plugin_loader
+    from blazar.manager import availability
 
     now = datetime.datetime.utcnow().replace(second=0, microsecond=0)
     seconds, count = fill(rng, args.hosts, args.allocations, now)
@@ -325,10 +324,10 @@ def run(args, rng, database):
 
 
 def http(args, starts, fmt):
+    from blazar import rpc
     from blazar.api import app as api_app
     from blazar.api import controllers
     from blazar.manager import service as manager_service
-    from blazar import rpc
     from blazar.utils import wsgi
     manager = manager_service.ManagerService()
     manager.start()

@@ -120,10 +120,11 @@ class Database:
 # --- the service -------------------------------------------------------------
 def configure(database, transport):
     """Options for a service in this process on ``database``, schema at head."""
-    from blazar import conf  # noqa: F401  registers the options
+    from oslo_config import cfg
+
+    from blazar import conf as _registers_options  # noqa: F401
     from blazar.db import api as db_api
     from blazar.db import migration
-    from oslo_config import cfg
     conf = cfg.CONF
     conf([], project='blazar', default_config_files=[])
     conf.set_override('auth_strategy', 'noauth')
@@ -146,18 +147,15 @@ class Service:
         self.simulator = self.url = None
 
     def start(self, database, hosts, transport='fake:/'):
-        from blazar import conf  # noqa: F401  registers the options
         from blazar.api import app as api_app
         from blazar.db import api as db_api
-        from blazar.db import migration
         from blazar.manager import service as manager_service
         from blazar.simulator import server as sim_server
         from blazar.simulator import state as sim_state
         from blazar.simulator import testing as sim_testing
         from blazar.utils import wsgi
-        from oslo_config import cfg
 
-        conf = configure(database, transport)
+        configure(database, transport)
         self._parts.append(('database engine', db_api.reset_facade))
 
         self.simulator = sim_server.start_simulator(
@@ -179,8 +177,8 @@ class Service:
         return self
 
     def stop(self):
-        from blazar.api import controllers
         from blazar import rpc
+        from blazar.api import controllers
         for name, stop in reversed(self._parts):
             try:
                 stop()
@@ -428,7 +426,7 @@ def bench(args, client, service):
     for path in ('/os-hosts', '/leases', '/os-hosts/allocations'):
         phase = Phase('GET ' + path)
         phases.append(phase)
-        run(phase, [lambda: client.call('GET', path)] * args.reads,
+        run(phase, [lambda path=path: client.call('GET', path)] * args.reads,
             args.concurrency, expected={200})
         if phase.other:
             show_unexpected(phase)

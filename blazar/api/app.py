@@ -1,20 +1,19 @@
 """The WSGI application: middleware around the Pecan controllers."""
-import pecan
-
 from oslo_config import cfg
 from oslo_middleware import cors
 from oslo_middleware import healthcheck
 from oslo_middleware import http_proxy_to_wsgi
 from oslo_middleware import request_id
 from oslo_middleware import sizelimit
+import pecan
 
-from blazar.api.controllers import root
+from blazar import policy
 from blazar.api import errors
 from blazar.api import hooks
+from blazar.api.controllers import root
 from blazar.api.middleware import auth
 from blazar.api.middleware import microversion
 from blazar.conf import opts as conf_opts
-from blazar import policy
 
 CONF = cfg.CONF
 

@@ -49,7 +49,7 @@ class JsonErrors:
         request = webob.Request(environ)
         try:
             response = request.get_response(self.app)
-        except Exception as exc:  # noqa: nothing may escape as a traceback
+        except Exception as exc:  # noqa: BLE001  nothing may escape as a traceback
             response = from_exception(exc)
         if response.status_int >= 400 and not _ours(response):
             rewritten = error_response(response.status_int, _message(response))

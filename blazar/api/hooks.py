@@ -2,8 +2,8 @@
 import pecan
 import webob.exc
 
-from blazar.api import errors
 from blazar import context
+from blazar.api import errors
 
 
 class ContextHook(pecan.hooks.PecanHook):

@@ -434,7 +434,7 @@ def _match(doc, path):
         tparts = template.split('/')
         if len(tparts) != len(parts):
             continue
-        if all(t == p or (t.startswith('{') and p) for t, p in zip(tparts, parts)):
+        if all(t == p or (t.startswith('{') and p) for t, p in zip(tparts, parts, strict=False)):
             literal = sum(not t.startswith('{') for t in tparts)
             if best is None or literal > best[0]:
                 best = (literal, template, operations)

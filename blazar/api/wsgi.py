@@ -4,8 +4,8 @@ Reads /etc/blazar/blazar.conf (or $BLAZAR_CONFIG_FILE).
 """
 import os
 
-from blazar.api import app as api_app
 from blazar import service
+from blazar.api import app as api_app
 
 
 def init_application():

@@ -30,9 +30,9 @@ from keystoneauth1 import loading as ks_loading
 from keystoneauth1 import plugin as ks_plugin
 from keystoneauth1 import token_endpoint
 
-from blazar.conf import CONF
 from blazar import clients
 from blazar import exceptions
+from blazar.conf import CONF
 
 LOG = logging.getLogger(__name__)
 GROUP = 'trustee'

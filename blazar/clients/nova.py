@@ -32,9 +32,9 @@ from novaclient import client as nova_client
 from novaclient import exceptions as nova_exc
 from oslo_utils import uuidutils
 
-from blazar.conf import CONF
 from blazar import clients
 from blazar import exceptions
+from blazar.conf import CONF
 
 LOG = logging.getLogger(__name__)
 GROUP = 'nova'

@@ -32,9 +32,9 @@ from urllib import parse
 from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import loading as ks_loading
 
-from blazar.conf import CONF
 from blazar import clients
 from blazar import exceptions
+from blazar.conf import CONF
 
 LOG = logging.getLogger(__name__)
 GROUP = 'placement'

@@ -10,10 +10,10 @@ import logging
 
 from oslo_config import cfg
 
+from blazar import service
 from blazar.api import app as api_app
 from blazar.db import migration
 from blazar.manager import service as manager_service
-from blazar import service
 from blazar.utils import wsgi
 
 CONF = cfg.CONF

@@ -3,8 +3,8 @@ import logging
 
 from oslo_config import cfg
 
-from blazar.api import app as api_app
 from blazar import service
+from blazar.api import app as api_app
 from blazar.utils import wsgi
 
 CONF = cfg.CONF

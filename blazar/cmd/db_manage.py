@@ -3,7 +3,7 @@ import sys
 
 from oslo_config import cfg
 
-from blazar import conf as blazar_conf  # noqa: registers options
+from blazar import conf as blazar_conf  # noqa: F401  registers the options
 from blazar.db import migration
 
 CONF = cfg.CONF

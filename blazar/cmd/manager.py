@@ -1,8 +1,8 @@
 """blazar-manager: RPC server, resource plugins and the event loop."""
 import logging
 
-from blazar.manager import service as manager_service
 from blazar import service
+from blazar.manager import service as manager_service
 
 LOG = logging.getLogger(__name__)
 

@@ -97,7 +97,7 @@ def check_plugins():
                                'the %s namespace).' % (exc, plugins.NAMESPACE))
     return Result(SUCCESS, 'Loaded: %s.' % ', '.join(
         '%s (%s)' % (name, plugin.resource_type)
-        for name, plugin in zip(names, loaded.values())))
+        for name, plugin in zip(names, loaded.values(), strict=False)))
 
 
 # --- Nova freepool ---------------------------------------------------
@@ -114,8 +114,8 @@ def _enrolled_host_count():
 
 
 def check_freepool():
-    from blazar.clients import nova
     from blazar import exceptions
+    from blazar.clients import nova
     name = CONF.nova.aggregate_freepool_name
     if not CONF.nova.auth_type:
         return Result(WARNING, 'Nova is not configured ([nova] auth_type is '
@@ -150,8 +150,8 @@ def check_freepool():
 # --- Keystone trusts ---------------------------------------------------
 
 def check_trustee():
-    from blazar.clients import keystone
     from blazar import exceptions
+    from blazar.clients import keystone
     if not keystone.enabled():
         return Result(SUCCESS, 'auth_strategy = %s: leases hold no Keystone '
                                'trust.' % CONF.auth_strategy)

@@ -22,11 +22,11 @@ import re
 import threading
 
 from blazar import exceptions
+from blazar import plugins as plugin_loader
 from blazar.db import api as db_api
 from blazar.plugins.hosts import availability as host_availability
 from blazar.plugins.instances import availability as instance_availability
 from blazar.plugins.instances import params as instance_params
-from blazar import plugins as plugin_loader
 from blazar.utils import dates
 
 MINUTE = datetime.timedelta(minutes=1)

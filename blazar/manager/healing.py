@@ -26,11 +26,11 @@ from oslo_config import cfg
 from oslo_utils import timeutils
 
 from blazar import context as blazar_context
-from blazar.db import api as db_api
 from blazar import exceptions
+from blazar import rpc
+from blazar.db import api as db_api
 from blazar.manager import status
 from blazar.plugins.hosts import health
-from blazar import rpc
 from blazar.utils import undo
 from blazar.utils import worker
 

@@ -17,14 +17,14 @@ from oslo_config import cfg
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
 
-from blazar.db import api as db_api
 from blazar import enforcement as enforcement_engine
 from blazar import exceptions
+from blazar import plugins as plugin_loader
+from blazar import rpc
+from blazar.db import api as db_api
 from blazar.manager import preemption
 from blazar.manager import status
 from blazar.manager import trusts
-from blazar import plugins as plugin_loader
-from blazar import rpc
 from blazar.utils import dates
 from blazar.utils import undo
 

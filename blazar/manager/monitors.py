@@ -25,11 +25,11 @@ from oslo_config import cfg
 import oslo_messaging as messaging
 from oslo_utils import timeutils
 
-from blazar.clients import nova
 from blazar import context as blazar_context
-from blazar.db import api as db_api
 from blazar import exceptions
 from blazar import rpc
+from blazar.clients import nova
+from blazar.db import api as db_api
 from blazar.utils import worker
 
 CONF = cfg.CONF

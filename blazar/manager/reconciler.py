@@ -14,12 +14,12 @@ Each fix is logged, notified (``reconciler.fixed``) and returned.
 """
 import logging
 
+from blazar import context as blazar_context
+from blazar import rpc
 from blazar.clients import nova
 from blazar.conf import CONF
-from blazar import context as blazar_context
 from blazar.db import api as db_api
 from blazar.manager import status
-from blazar import rpc
 from blazar.utils import worker
 
 LOG = logging.getLogger(__name__)

@@ -8,14 +8,14 @@ import oslo_messaging as messaging
 from sqlalchemy import exc as sa_exc
 
 from blazar import exceptions
+from blazar import plugins as plugin_loader
+from blazar import rpc
 from blazar.manager import availability
 from blazar.manager import events
 from blazar.manager import healing
 from blazar.manager import leases
 from blazar.manager import monitors
 from blazar.manager import reconciler
-from blazar import plugins as plugin_loader
-from blazar import rpc
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)

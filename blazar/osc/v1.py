@@ -108,7 +108,7 @@ class ShowAvailability(command.ShowOne):
         answer = _request(self.app, 'GET', '/availability', dict(
             _resource_params(args), start_date=args.start_date,
             end_date=args.end_date))['availability']
-        return zip(*sorted(answer.items()))
+        return zip(*sorted(answer.items()), strict=False)
 
 
 class ShowDuration(command.ShowOne):
@@ -128,7 +128,7 @@ class ShowDuration(command.ShowOne):
         answer = _request(self.app, 'GET', '/availability/duration', dict(
             _resource_params(args), start_date=args.start_date,
             count=args.count))['availability']
-        return zip(*sorted(answer.items()))
+        return zip(*sorted(answer.items()), strict=False)
 
 
 def _offering_options(parser):
@@ -191,7 +191,7 @@ class ReserveOffering(command.ShowOne):
         shown['reservations'] = json.dumps(
             [{k: r[k] for k in ('id', 'resource_type', 'min', 'max', 'amount')
               if k in r} for r in lease['reservations']])
-        return zip(*sorted(shown.items()))
+        return zip(*sorted(shown.items()), strict=False)
 
 
 class ShowCalendar(command.Lister):

@@ -12,7 +12,7 @@ from blazar.plugins import preemption
 class ResourcePlugin(abc.ABC):
     resource_type = None
 
-    def setup(self):
+    def setup(self):  # noqa: B027  an optional hook, empty by default
         """Called once when the manager loads the plugin."""
 
     @abc.abstractmethod
@@ -42,7 +42,7 @@ class ResourcePlugin(abc.ABC):
     def on_end(self, context, lease, reservation):
         """Take the resources back in the cloud when the lease ends."""
 
-    def before_end(self, context, lease, reservation):
+    def before_end(self, context, lease, reservation):  # noqa: B027  optional hook
         """Action some time before the end (e.g. snapshots)."""
 
     def heal(self, context, lease, reservation, lost_host_ids, undo):

@@ -709,7 +709,7 @@ class Placement:
                    for rc, n in wanted]
         for combo in itertools.product(*options):
             used = {}
-            for (rc, amount), provider in zip(wanted, combo):
+            for (rc, amount), provider in zip(wanted, combo, strict=False):
                 used.setdefault(provider.uuid, {})[rc] = amount
             traits = set()
             for rp_uuid in used or [root_uuid]:

@@ -5,10 +5,10 @@ from oslo_config import cfg
 import pytest
 
 from blazar import conf  # noqa: F401
+from blazar import policy
 from blazar.db import api as db_api
 from blazar.db import migration
 from blazar.db import models
-from blazar import policy
 from blazar.tests import backends
 
 warnings.filterwarnings('ignore', module='eventlet')

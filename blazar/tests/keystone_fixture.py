@@ -37,8 +37,8 @@ import sys
 import time
 
 from keystoneauth1 import exceptions as ks_exc
-from keystoneauth1.identity import v3
 from keystoneauth1 import session as ks_session
+from keystoneauth1.identity import v3
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 VENV = pathlib.Path(os.environ.get('BLAZAR_KEYSTONE_VENV')

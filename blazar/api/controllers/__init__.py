@@ -4,8 +4,8 @@ import json
 import pecan
 
 from blazar import exceptions
-from blazar.manager import rpcapi
 from blazar import policy
+from blazar.manager import rpcapi
 
 _manager = None
 

@@ -1,7 +1,6 @@
 import pecan
 
 from blazar.api import controllers
-
 from blazar.api.controllers.v1 import root as v1_root
 
 

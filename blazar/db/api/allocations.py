@@ -5,8 +5,9 @@ question is one range scan of an allocation index."""
 from oslo_utils import timeutils
 import sqlalchemy as sa
 
-from blazar.db.api.core import _reader, transaction
 from blazar.db import models
+from blazar.db.api.core import _reader
+from blazar.db.api.core import transaction
 
 __all__ = [
     'allocation_list',

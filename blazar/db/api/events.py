@@ -2,8 +2,12 @@
 from oslo_utils import timeutils
 import sqlalchemy as sa
 
-from blazar.db.api.core import _create, _reader, _row, _update, transaction
 from blazar.db import models
+from blazar.db.api.core import _create
+from blazar.db.api.core import _reader
+from blazar.db.api.core import _row
+from blazar.db.api.core import _update
+from blazar.db.api.core import transaction
 
 __all__ = [
     'event_create',

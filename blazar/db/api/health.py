@@ -8,8 +8,9 @@ import datetime
 
 import sqlalchemy as sa
 
-from blazar.db.api.core import _reader, transaction
 from blazar.db import models
+from blazar.db.api.core import _reader
+from blazar.db.api.core import transaction
 
 __all__ = [
     'MAINTENANCE_END',

@@ -2,8 +2,10 @@
 copy of their Placement inventories and traits."""
 import sqlalchemy as sa
 
-from blazar.db.api.core import _reader, _row, transaction
 from blazar.db import models
+from blazar.db.api.core import _reader
+from blazar.db.api.core import _row
+from blazar.db.api.core import transaction
 
 __all__ = [
     'host_create',

@@ -1,8 +1,10 @@
 """Preemptible servers noticed and reclaimed (blazar/manager/preemption.py)."""
 import sqlalchemy as sa
 
-from blazar.db.api.core import _reader, _row, transaction
 from blazar.db import models
+from blazar.db.api.core import _reader
+from blazar.db.api.core import _row
+from blazar.db.api.core import transaction
 
 __all__ = [
     'preemption_record',

@@ -2,8 +2,8 @@
 import sqlalchemy as sa
 from sqlalchemy.ext import compiler as sa_compiler
 
-from blazar.db.api.core import _reader
 from blazar.db import models
+from blazar.db.api.core import _reader
 
 __all__ = [
     'usage_totals',

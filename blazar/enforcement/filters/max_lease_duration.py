@@ -13,8 +13,8 @@ import datetime
 
 from oslo_config import cfg
 
-from blazar.enforcement.filters import base
 from blazar.enforcement import usage
+from blazar.enforcement.filters import base
 from blazar.utils import dates
 
 CONF = cfg.CONF

@@ -21,8 +21,8 @@ from oslo_config import cfg
 from oslo_utils import timeutils
 
 from blazar.db import api as db_api
-from blazar.enforcement.filters import base
 from blazar.enforcement import usage
+from blazar.enforcement.filters import base
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)

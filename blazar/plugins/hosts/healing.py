@@ -14,9 +14,9 @@ import logging
 
 from oslo_utils import timeutils
 
+from blazar import exceptions
 from blazar.clients import nova
 from blazar.db import api as db_api
-from blazar import exceptions
 
 LOG = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def heal(context, lease, reservation, lost_host_ids, undo, params, select,
         return False
     chosen = select(context, (start, lease['end_date']),
                     dict(params, min=0, max=len(lost)))
-    moved = dict(zip(lost, chosen))
+    moved = dict(zip(lost, chosen, strict=False))
     if not moved:
         return False
     if active:

@@ -8,8 +8,8 @@ allocation reaches into it while the host is still used before it.
 """
 from oslo_utils import timeutils
 
-from blazar.db import api as db_api
 from blazar import exceptions
+from blazar.db import api as db_api
 from blazar.plugins.hosts import inventory
 from blazar.utils import dates
 

@@ -8,11 +8,11 @@ import logging
 
 from oslo_utils import timeutils
 
+from blazar import exceptions
 from blazar.clients import nova
 from blazar.clients import placement
 from blazar.conf import CONF
 from blazar.db import api as db_api
-from blazar import exceptions
 from blazar.utils import undo
 
 LOG = logging.getLogger(__name__)

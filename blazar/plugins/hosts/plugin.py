@@ -13,11 +13,11 @@ import random
 from oslo_config import cfg
 from oslo_utils import timeutils
 
+from blazar import exceptions
 from blazar.allocation import hosts as host_allocation
 from blazar.allocation import properties
 from blazar.clients import nova
 from blazar.db import api as db_api
-from blazar import exceptions
 from blazar.plugins import base
 from blazar.plugins import preemption
 from blazar.plugins.hosts import healing

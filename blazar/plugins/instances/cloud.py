@@ -15,10 +15,10 @@ nothing behind; every removing step is idempotent, so an end can be retried.
 """
 import logging
 
+from blazar import exceptions
 from blazar.clients import nova
 from blazar.clients import placement
 from blazar.conf import CONF
-from blazar import exceptions
 
 LOG = logging.getLogger(__name__)
 NAME_PREFIX = 'reservation:'

@@ -9,9 +9,9 @@ looks at.
 """
 import json
 
+from blazar import exceptions
 from blazar.allocation import flavors
 from blazar.allocation import properties
-from blazar import exceptions
 
 VIRTUAL = 'virtual:instance'
 FLAVOR = 'flavor:instance'

@@ -14,13 +14,13 @@ import logging
 
 from oslo_utils import timeutils
 
+from blazar import exceptions
 from blazar.allocation import preemption as preemption_choice
 from blazar.clients import nova
 from blazar.db import api as db_api
-from blazar import exceptions
 from blazar.plugins import base
-from blazar.plugins.hosts import plugin as host_plugin
 from blazar.plugins import preemption
+from blazar.plugins.hosts import plugin as host_plugin
 from blazar.plugins.instances import capacity
 from blazar.plugins.instances import cloud
 from blazar.plugins.instances import params as checks
@@ -105,7 +105,8 @@ class VirtualInstancePlugin(base.ResourcePlugin):
             self._check_active_change(old, new)
         window = self._window(lease)
         current = db_api.reservation_slots(context, reservation['id'])
-        if not _differs(new, old) and host_plugin.within_held_window(context, reservation['id'], window):
+        if not _differs(new, old) and host_plugin.within_held_window(
+                context, reservation['id'], window):
             # Room held for a window is room for any part of it.
             db_api.allocations_set_window(context, reservation['id'], *window)
             return

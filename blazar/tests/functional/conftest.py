@@ -3,13 +3,13 @@ process, simulator as Nova, on each database backend."""
 import pytest
 import requests
 
+from blazar import rpc
 from blazar.api import app as api_app
 from blazar.api import controllers
 from blazar.manager import service as manager_service
-from blazar import rpc
-from blazar.tests.functional import openapi_check
 from blazar.simulator import state as sim_state
 from blazar.simulator import testing as sim_testing
+from blazar.tests.functional import openapi_check
 from blazar.utils import wsgi
 
 

@@ -5,19 +5,19 @@ fresh copy of the calendar), nothing earlier is, "how many" is the largest
 count a create accepts and "how long" the latest end."""
 import datetime
 
-from hypothesis import HealthCheck
 from hypothesis import event
 from hypothesis import given
+from hypothesis import HealthCheck
 from hypothesis import settings
 from hypothesis import strategies as st
 import pytest
 
 from blazar import context as blazar_context
-from blazar.db import api as db_api
 from blazar import exceptions
+from blazar import plugins as plugin_loader
+from blazar.db import api as db_api
 from blazar.manager import availability
 from blazar.manager import leases
-from blazar import plugins as plugin_loader
 from blazar.tests import conftest as root_conftest
 from blazar.tests.functional.test_availability import base_time
 from blazar.tests.functional.test_availability import direct_calendar

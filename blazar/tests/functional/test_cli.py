@@ -122,7 +122,7 @@ def test_lease_commands(blazar_all):
         'l1', '2030-01-01 10:00', '2030-01-02 10:00', reservations=[], events=[])
     assert lease['status'] == 'PENDING'
     listed = cli_json(blazar_all, 'lease', 'list')
-    assert [(l['id'], l['name']) for l in listed] == [(lease['id'], 'l1')]
+    assert [(item['id'], item['name']) for item in listed] == [(lease['id'], 'l1')]
     cli(blazar_all, 'lease', 'set', '--name', 'l1b', 'l1')
     cli(blazar_all, 'lease', 'set', '--prolong-for', '1h', 'l1b')
     shown = cli_json(blazar_all, 'lease', 'show', 'l1b')

@@ -8,11 +8,11 @@ import time
 import pytest
 import requests
 
-from blazar.tests.functional.test_cli import BIN
+from blazar.tests import policy_server
 from blazar.tests.functional.test_cli import _free_port
+from blazar.tests.functional.test_cli import BIN
 from blazar.tests.functional.test_cli import cli
 from blazar.tests.functional.test_cli import cli_json
-from blazar.tests import policy_server
 
 CONFIG = """[DEFAULT]
 state_path = {state}

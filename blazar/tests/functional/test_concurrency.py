@@ -2,7 +2,6 @@
 many ask at once."""
 import collections
 import concurrent.futures
-import datetime
 import random
 
 from blazar.tests.functional.test_host_reservations import enrol
@@ -18,7 +17,7 @@ def _overlapping_pairs(api):
     for allocation in api.get('/v1/os-hosts/allocations').json()['allocations']:
         spans = sorted((r['start_date'], r['end_date'], r['id'])
                        for r in allocation['reservations'])
-        for (s1, e1, r1), (s2, e2, r2) in zip(spans, spans[1:]):
+        for (_s1, e1, r1), (s2, _e2, r2) in zip(spans, spans[1:], strict=False):
             if s2 < e1:
                 clashes.append((allocation['resource_id'], r1, r2))
     return clashes

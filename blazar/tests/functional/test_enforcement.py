@@ -2,6 +2,7 @@
 why, and a refused create or update changes nothing, in the store or Nova."""
 import pytest
 
+from blazar.tests import policy_server
 from blazar.tests.functional.test_host_reservations import aggregates
 from blazar.tests.functional.test_host_reservations import allocated_hosts
 from blazar.tests.functional.test_host_reservations import enrol
@@ -10,7 +11,6 @@ from blazar.tests.functional.test_host_reservations import in_pool
 from blazar.tests.functional.test_host_reservations import lease_with
 from blazar.tests.functional.test_leases import in_minutes
 from blazar.tests.functional.test_leases import wait_for_status
-from blazar.tests import policy_server
 
 HOUR, DAY = 3600, 86400
 

@@ -16,7 +16,6 @@ from blazar.tests.functional.test_host_reservations import enrol
 from blazar.tests.functional.test_host_reservations import lease_with
 from blazar.tests.functional.test_instance_reservations import instance_reservation
 from blazar.tests.functional.test_instance_reservations import reserved_inventory
-from blazar.tests.functional.test_instance_reservations import slots
 from blazar.tests.functional.test_leases import wait_for_status
 
 ADMIN = sim_state.ADMIN

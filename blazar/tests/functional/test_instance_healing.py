@@ -1,10 +1,10 @@
 """Monitoring and healing of instance reservations: the slots held on a
 failed host move to healthy hosts (in Nova and Placement at once when the
 reservation is active), or the reservation is flagged until a host is back."""
+from blazar.tests.functional import test_host_healing
 from blazar.tests.functional.test_host_healing import held
 from blazar.tests.functional.test_host_healing import host
 from blazar.tests.functional.test_host_healing import host_names
-from blazar.tests.functional.test_host_healing import polled  # noqa: F401 (fixture)
 from blazar.tests.functional.test_host_healing import reservation_of
 from blazar.tests.functional.test_host_healing import wait_until
 from blazar.tests.functional.test_host_reservations import aggregates
@@ -13,6 +13,8 @@ from blazar.tests.functional.test_host_reservations import lease_with
 from blazar.tests.functional.test_instance_reservations import instance_reservation
 from blazar.tests.functional.test_instance_reservations import reserved_inventory
 from blazar.tests.functional.test_leases import wait_for_status
+
+polled = test_host_healing.polled  # a fixture shared with the host healing tests
 
 
 def test_a_failed_host_of_an_active_instance_reservation_is_replaced_at_once(

@@ -314,7 +314,6 @@ def test_flavor_traits_limit_the_hosts(api, stack):
     enrol(api, 2)
     assert api.post('/v1/os-hosts', {'name': 'gpu-1'}).status_code == 201
     flavor = cloud.create_flavor('g1', ram=512, vcpus=1, disk=1)
-    admin = sim_state.ADMIN
     cloud.set_extra_specs(flavor['id'], {'trait:CUSTOM_GPU': 'required'})
     resp = api.post('/v1/leases', lease_with([{
         'resource_type': 'flavor:instance', 'flavor_id': flavor['id'], 'amount': 2,

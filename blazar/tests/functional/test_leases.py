@@ -86,8 +86,8 @@ def test_tenants_see_only_their_leases_and_admins_all(api):
     alice, bob = api.as_user('alice:proj1'), api.as_user('bob:proj2')
     mine = alice.post('/v1/leases', lease_body('a')).json()['lease']
     theirs = bob.post('/v1/leases', lease_body('b')).json()['lease']
-    assert [l['id'] for l in alice.get('/v1/leases').json()['leases']] == [mine['id']]
-    assert {l['id'] for l in api.get('/v1/leases').json()['leases']} == {
+    assert [item['id'] for item in alice.get('/v1/leases').json()['leases']] == [mine['id']]
+    assert {item['id'] for item in api.get('/v1/leases').json()['leases']} == {
         mine['id'], theirs['id']}
     for method in ('get', 'delete'):
         resp = getattr(alice, method)('/v1/leases/%s' % theirs['id'])

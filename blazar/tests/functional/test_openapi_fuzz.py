@@ -5,7 +5,6 @@ port; no answer may be a 5xx or a body that is not JSON, and every answer
 must be documented for its operation and match its schema."""
 import json
 import time
-import urllib.parse
 
 import hypothesis
 from hypothesis import strategies as st

@@ -27,7 +27,7 @@ def test_lease_lifecycle_over_rabbitmq(rabbit_api):
     created = api.post('/v1/leases', lease_body())
     assert created.status_code == 201, created.text
     lease_id = created.json()['lease']['id']
-    assert [l['id'] for l in api.get('/v1/leases').json()['leases']] == [lease_id]
+    assert [item['id'] for item in api.get('/v1/leases').json()['leases']] == [lease_id]
     updated = api.put('/v1/leases/%s' % lease_id, {'name': 'renamed'})
     assert updated.json()['lease']['name'] == 'renamed'
     assert api.delete('/v1/leases/%s' % lease_id).status_code == 204
@@ -54,9 +54,9 @@ def test_no_manager_is_a_clear_503(config, sqlite_database, shared_stack):
     config.set_override('rpc_topic', 'blazar.manager.nobody-%s' % uuid.uuid4().hex[:8],
                         group='manager')
     config.set_override('rpc_response_timeout', 2)
+    from blazar import rpc
     from blazar.api import app as api_app
     from blazar.api import controllers
-    from blazar import rpc
     from blazar.utils import wsgi
     server = wsgi.Server(api_app.setup_app(), '127.0.0.1', 0).start()
     try:

@@ -1,6 +1,7 @@
 """The reconciler puts Nova back in line with the store."""
 from blazar import context as blazar_context
 from blazar.manager import reconciler
+from blazar.simulator import state as sim_state
 from blazar.tests.functional.test_atomicity import assert_no_host_lost
 from blazar.tests.functional.test_host_reservations import aggregates
 from blazar.tests.functional.test_host_reservations import enrol
@@ -9,7 +10,6 @@ from blazar.tests.functional.test_host_reservations import lease_with
 from blazar.tests.functional.test_instance_reservations import instance_reservation
 from blazar.tests.functional.test_instance_reservations import reserved_inventory
 from blazar.tests.functional.test_leases import wait_for_status
-from blazar.simulator import state as sim_state
 
 
 def run(stack):

@@ -15,11 +15,11 @@ from oslo_config import cfg
 import pytest
 import requests
 
+from blazar import rpc
 from blazar.api import controllers
 from blazar.db import api as db_api
 from blazar.db import migration
 from blazar.manager import service as manager_service
-from blazar import rpc
 from blazar.tests import backends
 
 CONF = cfg.CONF

@@ -11,9 +11,9 @@ import random
 import signal
 import time
 
-from novaclient import client as nova_client
 from keystoneauth1 import session as ks_session
 from keystoneauth1 import token_endpoint
+from novaclient import client as nova_client
 import pytest
 import requests
 
@@ -98,12 +98,12 @@ def test_killing_managers_at_random_loses_no_event(two_managers):
     deadline = time.time() + 120
     while True:
         leases = _leases(url)
-        unsettled = [(l['name'], l['status'], [(e['event_type'], e['status'])
-                                               for e in l['events']])
-                     for l in leases if l['status'] not in STABLE
+        unsettled = [(lease['name'], lease['status'],
+                      [(e['event_type'], e['status']) for e in lease['events']])
+                     for lease in leases if lease['status'] not in STABLE
                      or any(e['status'] == 'IN_PROGRESS'
                             or (e['status'] != 'DONE' and e['event_type'] == 'start_lease')
-                            for e in l['events'])]
+                            for e in lease['events'])]
         if not unsettled:
             break
         assert time.time() < deadline, (unsettled, deployment.procs.logs())
@@ -115,7 +115,8 @@ def test_killing_managers_at_random_loses_no_event(two_managers):
             assert event['status'] in ('DONE', 'UNDONE'), (lease['name'], event)
     nova = _nova(deployment)
     pools = {a.name: set(a.hosts) for a in nova.aggregates.list()}
-    active = {r['id'] for l in leases if l['status'] == 'ACTIVE' for r in l['reservations']}
+    active = {r['id'] for lease in leases if lease['status'] == 'ACTIVE'
+              for r in lease['reservations']}
     for index in range(1, 5):
         name = 'compute-%d' % index
         places = [pool for pool, hosts in pools.items() if name in hosts]

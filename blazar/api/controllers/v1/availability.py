@@ -7,11 +7,11 @@ type (blazar/manager/availability.py).
 """
 import pecan
 
+from blazar import exceptions
+from blazar import policy
 from blazar.api import controllers as c
 from blazar.api import schemas
-from blazar import exceptions
 from blazar.manager import availability as answers
-from blazar import policy
 from blazar.utils import dates
 
 _DATE = {'type': 'string', 'pattern': r'^now$|' + dates.INPUT_PATTERN,

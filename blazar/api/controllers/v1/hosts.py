@@ -1,10 +1,10 @@
 """/v1/os-hosts, its allocations and its resource properties."""
 import pecan
 
+from blazar import policy
 from blazar.api import controllers as c
 from blazar.api import schemas
 from blazar.api import views
-from blazar import policy
 
 RESOURCE_TYPE = 'physical:host'
 

@@ -1,10 +1,10 @@
 """/v1/leases"""
 import pecan
 
+from blazar import policy
 from blazar.api import controllers as c
 from blazar.api import schemas
 from blazar.api import views
-from blazar import policy
 
 
 def _lease_target(lease):

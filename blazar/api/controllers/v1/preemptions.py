@@ -3,8 +3,8 @@ for reservations (administrators)."""
 import pecan
 
 from blazar.api import controllers as c
-from blazar.api.controllers.v1 import availability
 from blazar.api import views
+from blazar.api.controllers.v1 import availability
 
 _TEXT = {'type': 'string', 'minLength': 1, 'maxLength': 255}
 LIST = {'type': 'object',

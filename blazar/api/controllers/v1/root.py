@@ -1,7 +1,6 @@
 import pecan
 
 from blazar.api import controllers
-
 from blazar.api.controllers.v1 import availability
 from blazar.api.controllers.v1 import hosts
 from blazar.api.controllers.v1 import leases

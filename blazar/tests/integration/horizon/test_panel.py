@@ -47,7 +47,8 @@ def _cells(row):
     texts = [t.strip() for t in row.locator('td').all_inner_texts()]
     # A checkbox column comes first (the table's "Delete Leases" action).
     texts = texts[-6:]
-    return dict(zip(('name', 'start', 'end', 'status', 'degraded', 'actions'), texts))
+    columns = ('name', 'start', 'end', 'status', 'degraded', 'actions')
+    return dict(zip(columns, texts, strict=False))
 
 
 def _wait_for_row(board, name, **wanted):

@@ -10,8 +10,8 @@ import sys
 import time
 
 from keystoneauth1 import loading as ks_loading
-from keystoneauth1.identity import v3
 from keystoneauth1 import session as ks_session
+from keystoneauth1.identity import v3
 import pytest
 import requests
 

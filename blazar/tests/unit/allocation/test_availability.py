@@ -298,7 +298,7 @@ def test_profile_and_count_brute(busy, margin, f0, length):
     frame = (when(f0), when(f0 + length))
     prof = A.free_count_profile(busy, frame, margin, hosts=HOSTS)
     assert prof[0][0] == frame[0]
-    assert all(a[0] < b[0] and a[1] != b[1] for a, b in zip(prof, prof[1:]))
+    assert all(a[0] < b[0] and a[1] != b[1] for a, b in zip(prof, prof[1:], strict=False))
     assert all(frame[0] <= t < frame[1] for t, _ in prof)
     # Check at every half minute (busy times have 30 s offsets).
     t = frame[0]

@@ -5,8 +5,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 import pytest
 
-from blazar.allocation import properties as P
 from blazar import exceptions
+from blazar.allocation import properties as P
 
 
 def malformed(query):
@@ -225,8 +225,8 @@ triples = st.tuples(ops, keys_, values).map(list)
 queries = st.recursive(
     triples,
     lambda sub: st.one_of(
-        st.lists(sub, min_size=1, max_size=3).map(lambda l: ['and'] + l),
-        st.lists(sub, min_size=1, max_size=3).map(lambda l: ['or'] + l),
+        st.lists(sub, min_size=1, max_size=3).map(lambda subs: ['and'] + subs),
+        st.lists(sub, min_size=1, max_size=3).map(lambda subs: ['or'] + subs),
         sub.map(lambda q: ['not', q])),
     max_leaves=8)
 attrs = st.dictionaries(st.sampled_from(['a', 'b', 'c']), values, max_size=3)

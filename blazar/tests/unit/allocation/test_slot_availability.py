@@ -167,7 +167,7 @@ def test_profile_is_max_amount_at_each_instant(cal, shape, f0, length, margin,
     prof = SA.free_slot_profile(cands, held, shape, frame, margin, affinity,
                                 query, granularity=1)
     assert prof[0][0] == frame[0]
-    assert all(a[0] < b[0] and a[1] != b[1] for a, b in zip(prof, prof[1:]))
+    assert all(a[0] < b[0] and a[1] != b[1] for a, b in zip(prof, prof[1:], strict=False))
     for t in range(*frame):
         level = [n for s, n in prof if s <= t][-1]
         assert level == S.max_amount(cands, held, shape, (t, t + 1), margin,

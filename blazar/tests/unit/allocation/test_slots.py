@@ -250,7 +250,7 @@ capacities = st.fixed_dictionaries(
 
 def brute_fits(cap, raw, shape, ws, we, margin):
     """Hour by hour: every reservation holds [s, e + margin)."""
-    for s, length, per, count in raw:
+    for s, length, per, _count in raw:
         if per is None and s < we + margin and s + length + margin > ws:
             return 0
     n = 0

@@ -69,7 +69,7 @@ class TestMerge:
         merged = W.merge(ivs)
         covered = {t for s, e in ivs for t in range(s, e)}
         assert {t for s, e in merged for t in range(s, e)} == covered
-        for (s1, e1), (s2, e2) in zip(merged, merged[1:]):
+        for (s1, e1), (s2, e2) in zip(merged, merged[1:], strict=False):
             assert s1 < e1 < s2 < e2
 
 
@@ -202,7 +202,7 @@ class TestUsage:
         profile = W.usage_profile(items, frame)
         assert profile[0][0] == fs
         assert expand(profile, fs, fe) == brute
-        assert all(a[1] != b[1] for a, b in zip(profile, profile[1:]))
+        assert all(a[1] != b[1] for a, b in zip(profile, profile[1:], strict=False))
         positive = [(s, e, a) for s, e, a in items if a > 0]
         assert W.peak(positive, frame) == max(
             brute_profile(positive, fs, fe))

@@ -6,8 +6,8 @@ import pytest
 import webob
 import webob.exc
 
-from blazar.api import errors
 from blazar import exceptions
+from blazar.api import errors
 
 KEYS = {'error_code', 'error_message', 'error_name'}
 

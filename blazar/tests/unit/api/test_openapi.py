@@ -8,8 +8,8 @@ import os
 import jsonschema
 import pytest
 
-from blazar.api.controllers import root
 from blazar.api import openapi
+from blazar.api.controllers import root
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.abspath(__file__))))))

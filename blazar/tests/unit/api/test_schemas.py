@@ -2,8 +2,8 @@
 whose message names the offending field."""
 import pytest
 
-from blazar.api import schemas
 from blazar import exceptions
+from blazar.api import schemas
 from blazar.utils import dates
 
 HOST_RESERVATION = {

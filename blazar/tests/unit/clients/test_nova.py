@@ -3,9 +3,9 @@ import json
 
 import pytest
 
+from blazar import exceptions
 from blazar.clients import nova as nova_client
 from blazar.conf import CONF
-from blazar import exceptions
 from blazar.simulator import server
 from blazar.simulator import state
 from blazar.simulator import testing

@@ -4,13 +4,13 @@ import json
 import threading
 import time
 
-import pytest
 from keystoneauth1 import loading as ks_loading
+import pytest
 
+from blazar import exceptions
 from blazar.clients import placement as placement_client
 from blazar.conf import CONF
 from blazar.conf import opts as conf_opts
-from blazar import exceptions
 from blazar.simulator import scheduler
 from blazar.simulator import server
 from blazar.simulator import state

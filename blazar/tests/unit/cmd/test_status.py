@@ -10,8 +10,8 @@ from oslo_config import cfg
 import pytest
 import sqlalchemy as sa
 
-from blazar.cmd import status
 from blazar import context
+from blazar.cmd import status
 from blazar.db import api as db_api
 from blazar.db import migration
 from blazar.plugins.hosts import inventory

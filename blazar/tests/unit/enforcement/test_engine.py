@@ -3,9 +3,9 @@ import logging
 
 import pytest
 
+from blazar import exceptions
 from blazar.enforcement import engine
 from blazar.enforcement.filters import base
-from blazar import exceptions
 from blazar.manager import leases
 from blazar.tests.unit.enforcement.conftest import lease
 

@@ -5,8 +5,8 @@ import logging
 import pytest
 
 from blazar import context as blazar_context
-from blazar.enforcement.filters import external_service
 from blazar import exceptions
+from blazar.enforcement.filters import external_service
 from blazar.tests import policy_server
 from blazar.tests.unit.enforcement.conftest import lease
 

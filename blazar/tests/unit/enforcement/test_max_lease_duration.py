@@ -1,8 +1,8 @@
 """MaxLeaseDurationFilter: duration, extension window, extension reach."""
 import pytest
 
-from blazar.enforcement.filters import max_lease_duration
 from blazar import exceptions
+from blazar.enforcement.filters import max_lease_duration
 from blazar.tests.unit.enforcement.conftest import lease
 
 HOUR, DAY = 3600, 86400

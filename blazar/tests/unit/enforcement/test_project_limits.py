@@ -1,9 +1,9 @@
 """ProjectLimitsFilter with the project's other leases given."""
 import pytest
 
+from blazar import exceptions
 from blazar.db import api as db_api
 from blazar.enforcement.filters import project_limits
-from blazar import exceptions
 from blazar.tests.unit.enforcement.conftest import H
 from blazar.tests.unit.enforcement.conftest import lease
 from blazar.tests.unit.enforcement.conftest import NOW

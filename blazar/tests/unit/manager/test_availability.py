@@ -8,11 +8,11 @@ import pytest
 import sqlalchemy as sa
 
 from blazar import context as blazar_context
-from blazar.db import api as db_api
 from blazar import exceptions
-from blazar.manager import availability
 from blazar import plugins as plugin_loader
 from blazar import policies
+from blazar.db import api as db_api
+from blazar.manager import availability
 
 HOUR = datetime.timedelta(hours=1)
 MINUTE = datetime.timedelta(minutes=1)

@@ -6,9 +6,9 @@ import datetime
 import pytest
 
 from blazar import context as blazar_context
+from blazar import plugins as plugin_loader
 from blazar.db import api as db_api
 from blazar.manager import availability
-from blazar import plugins as plugin_loader
 from blazar.tests.unit.manager.test_availability import statements
 
 HOUR = datetime.timedelta(hours=1)

@@ -117,7 +117,7 @@ class Replacing(base.ResourcePlugin):
 
     def heal(self, context, lease, reservation, lost_host_ids, undo):
         self.calls.append(list(lost_host_ids))
-        moved = list(zip(lost_host_ids, self.spares))
+        moved = list(zip(lost_host_ids, self.spares, strict=False))
         self.spares = self.spares[len(moved):]
         db_api.allocations_delete(context, reservation['id'], [o for o, _ in moved])
         db_api.allocations_create(context, reservation['id'], [n for _, n in moved],

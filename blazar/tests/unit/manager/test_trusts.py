@@ -5,10 +5,10 @@ import datetime
 from keystoneauth1 import loading as ks_loading
 import pytest
 
-from blazar.clients import keystone
 from blazar import context as blazar_context
-from blazar.db import api as db_api
 from blazar import exceptions
+from blazar.clients import keystone
+from blazar.db import api as db_api
 from blazar.manager import leases
 from blazar.plugins import base
 

@@ -1,11 +1,11 @@
 """The simulated compute API, driven over HTTP by python-novaclient."""
 import time
 
+from novaclient import api_versions
+from novaclient import exceptions as nexc
 import pytest
 import requests
 import webob
-from novaclient import api_versions
-from novaclient import exceptions as nexc
 
 from blazar.simulator import app as sim_app
 from blazar.simulator import errors as sim_errors

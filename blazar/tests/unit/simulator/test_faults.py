@@ -10,9 +10,9 @@ import time
 import pytest
 import requests
 
+from blazar import exceptions
 from blazar.clients import nova as nova_client
 from blazar.conf import CONF
-from blazar import exceptions
 from blazar.simulator import faults
 from blazar.simulator import state
 from blazar.simulator import testing

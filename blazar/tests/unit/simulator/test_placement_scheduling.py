@@ -8,7 +8,6 @@ import pytest
 from blazar.simulator import scheduler
 from blazar.simulator import state
 from blazar.simulator.testing import placement_adapter_for
-
 from blazar.tests.unit.simulator.test_scheduler import assert_no_valid_host
 from blazar.tests.unit.simulator.test_scheduler import host_of
 

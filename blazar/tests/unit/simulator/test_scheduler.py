@@ -1,11 +1,11 @@
 """Where servers land: the blazar-nova rules, capacity and affinity."""
 import concurrent.futures
 
-import pytest
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 from novaclient import exceptions as nexc
+import pytest
 
 from blazar.simulator import scheduler
 from blazar.simulator import state
