@@ -62,7 +62,7 @@ def _freepool_id(client, observed):
     return observed['freepool_id']
 
 
-def _with_pools(func):
+def _with_pools(func, pools):
     """Run ``func(client, aggregate_id, freepool_id)``; an aggregate deleted
     behind our back is looked up (or made) again once."""
     def run(spec, observed, create=True):
@@ -75,6 +75,7 @@ def _with_pools(func):
             try:
                 return func(client, agg_id, _freepool_id(client, observed))
             except exceptions.AggregateNotFound:
+                pools.forget()
                 observed.pop('aggregate_id', None)
                 observed.pop('freepool_id', None)
                 if attempt == 2:
@@ -82,27 +83,54 @@ def _with_pools(func):
     return run
 
 
-def _join(spec, name):
+class _Pools:
+    """Members of the aggregates as one run of a plan has read them: each
+    aggregate is read once per run, and what the run changes is noted, so
+    that every step looks before it acts without a read per host."""
+
+    def __init__(self):
+        self._hosts = {}
+
+    def has(self, client, agg_id, name):
+        if agg_id not in self._hosts:
+            self._hosts[agg_id] = set(client.get_aggregate(agg_id)['hosts'])
+        return name in self._hosts[agg_id]
+
+    def add(self, client, agg_id, name):
+        if not self.has(client, agg_id, name):
+            client.add_host(agg_id, name)
+            self._hosts[agg_id].add(name)
+
+    def remove(self, client, agg_id, name):
+        if self.has(client, agg_id, name):
+            client.remove_host(agg_id, name)
+            self._hosts[agg_id].discard(name)
+
+    def forget(self):
+        self._hosts.clear()
+
+
+def _join(spec, name, pools):
     def run(observed):
         def move(client, agg_id, freepool_id):
-            client.add_host(agg_id, name)
+            pools.add(client, agg_id, name)
             _set_members(observed, _members(observed) + [name])
-            client.remove_host(freepool_id, name)
-        _with_pools(move)(spec, observed)
+            pools.remove(client, freepool_id, name)
+        _with_pools(move, pools)(spec, observed)
     return Step('join:' + name, 'move host %s from the freepool into aggregate %s'
                 % (name, spec['reservation_id']), run)
 
 
-def _leave(spec, name, tolerate_refusal):
+def _leave(spec, name, tolerate_refusal, pools):
     """Back to the freepool, then out of the aggregate. During the lease a
     failed host may still carry servers and Nova may refuse: it is left
     there (``stuck``) for the end to clean up."""
     def run(observed):
         def move(client, agg_id, freepool_id):
-            client.add_host(freepool_id, name)
+            pools.add(client, freepool_id, name)
             if agg_id is not None:
                 try:
-                    client.remove_host(agg_id, name)
+                    pools.remove(client, agg_id, name)
                 except exceptions.NovaError as exc:
                     if not tolerate_refusal:
                         raise
@@ -110,7 +138,7 @@ def _leave(spec, name, tolerate_refusal):
                                 name, spec['reservation_id'], exc)
                     observed['stuck'] = sorted(set(observed.get('stuck', [])) | {name})
             _set_members(observed, [m for m in _members(observed) if m != name])
-        _with_pools(move)(spec, observed, create=False)
+        _with_pools(move, pools)(spec, observed, create=False)
     return Step('leave:' + name, 'give host %s back to the freepool' % name, run)
 
 
@@ -153,19 +181,20 @@ def _delete_aggregate(spec):
 
 def plan(phase, spec, observed):
     members = _members(observed)
+    pools = _Pools()
     if phase == 'reserved':
         return [_ensure_aggregate(spec)]
     if phase == 'active':
         wanted = spec['hosts']
-        return ([_ensure_aggregate(spec)]
-                + [_join(spec, name) for name in wanted]
-                + [_leave(spec, name, tolerate_refusal=True)
-                   for name in members if name not in wanted])
+        return ([_ensure_aggregate(spec), _discover(spec)]
+                + [_join(spec, name, pools) for name in wanted]
+                + [_leave(spec, name, True, pools) for name in members
+                   if name not in wanted])
     # absent: only hosts really handed over are emptied and given back.
     steps = [_discover(spec)]
     if members:
         steps.append(_delete_servers(spec, members))
-    steps += [_leave(spec, name, tolerate_refusal=False) for name in members]
+    steps += [_leave(spec, name, False, pools) for name in members]
     return steps + [_delete_aggregate(spec)]
 
 

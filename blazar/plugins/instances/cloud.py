@@ -176,7 +176,10 @@ def _old_groups(spec):
 
 def _access(spec):
     def run(observed):
-        nova.get_client().add_flavor_access(spec['reservation_id'], spec['project_id'])
+        client = nova.get_client()
+        flavor = client.get_flavor(spec['reservation_id'])
+        if flavor is None or not client.flavor_usable_by(flavor, spec['project_id']):
+            client.add_flavor_access(spec['reservation_id'], spec['project_id'])
     return Step('access', 'give project %s flavor %s'
                 % (spec['project_id'], spec['reservation_id']), run)
 
