@@ -130,3 +130,4 @@ class DeferredWorker:
         finally:
             with self._lock:
                 self._busy.discard(call['id'])
+            self.wake()

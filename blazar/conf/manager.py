@@ -46,11 +46,11 @@ manager_opts = [
     cfg.IntOpt('orphan_grace_period', default=600, min=0,
                help='Seconds an orphan is left alone after it was first '
                     'seen, before it is removed.'),
-    cfg.FloatOpt('event_retry_delay', default=5.0, min=0.1,
+    cfg.FloatOpt('event_retry_delay', default=5.0, min=0.01,
                  help='Seconds before the first retry of failed cloud work '
                       '(a reservation being converged, an action, a deferred '
                       'call); it doubles with each failure in a row.'),
-    cfg.FloatOpt('event_retry_max_delay', default=60.0, min=0.1,
+    cfg.FloatOpt('event_retry_max_delay', default=60.0, min=0.01,
                  help='Longest delay between two tries of failing cloud '
                       'work: the cap of its backoff.'),
 ]

@@ -228,15 +228,13 @@ class ConvergerWorker:
 
     def _converge(self, reservation_id):
         try:
-            outcome = self.converger.converge(blazar_context.get_admin_context(),
-                                              reservation_id)
+            self.converger.converge(blazar_context.get_admin_context(), reservation_id)
         except Exception:  # noqa: BLE001  logged; the intent stays due
             LOG.exception('Converging reservation %s failed', reservation_id)
-            outcome = None
         finally:
             with self._lock:
                 self._busy.discard(reservation_id)
-        if outcome in (Outcome.CONVERGED, Outcome.CHANGED):
+            # Whatever happened, when to look next has changed.
             self.wake()
 
     def _seconds_to_next(self):

@@ -124,7 +124,13 @@ class LeaseService:
         for _attempt in range(PROPOSALS):
             proposal = None
             if remote:
-                _res, current, proposal = self._dry_run(context, build)
+                def propose(ctx):
+                    _res, current, view = build(ctx)
+                    # The local filters first: a lease they refuse is not
+                    # shown to the remote service.
+                    self._check(ctx, hook, current, view, remote=False)
+                    return current, view
+                current, proposal = self._dry_run(context, propose)
                 self._check(context, hook, current, proposal, remote=True)
             try:
                 with db_api.transaction(context):

@@ -118,7 +118,12 @@ def settled(timeout=20, what='the cloud to match the store'):
     as a tenant waits for a lease's status to settle."""
     context = blazar_context.get_admin_context()
     deadline = time.time() + timeout
-    while db_api.intents_unsettled(context):
+
+    def busy():
+        due = [e for e in db_api.events_due(context, db_api.utcnow())
+               if e['event_type'] in ('start_lease', 'end_lease')]
+        return due or db_api.intents_unsettled(context)
+    while busy():
         assert time.time() < deadline, 'timed out waiting for %s' % what
         time.sleep(0.05)
 
