@@ -67,6 +67,8 @@ def translate_errors():
     except nova_exc.ClientException as exc:
         if exc.code in (503, 504):
             raise exceptions.NovaUnavailable(reason=_reason(exc)) from exc
+        if exc.code == 409:
+            raise exceptions.NovaConflict(reason=_reason(exc)) from exc
         raise exceptions.NovaError(reason=_reason(exc)) from exc
     except (ks_exc.ClientException,) + _NOVACLIENT_ERRORS as exc:
         raise exceptions.NovaError(reason=_reason(exc)) from exc

@@ -131,7 +131,7 @@ def _leave(spec, name, tolerate_refusal, pools):
             if agg_id is not None:
                 try:
                     pools.remove(client, agg_id, name)
-                except exceptions.NovaError as exc:
+                except exceptions.NovaConflict as exc:
                     if not tolerate_refusal:
                         raise
                     LOG.warning('Host %s stays in aggregate %s until the end: %s',

@@ -241,7 +241,7 @@ def _release_host(spec, hostname, service, tolerate_refusal):
             observed['members'] = [m for m in observed.get('members', [])
                                    if m != service]
             observed.get('services', {}).pop(hostname, None)
-        except exceptions.ExternalServiceError as exc:
+        except (exceptions.NovaConflict, exceptions.PlacementConflict) as exc:
             if not tolerate_refusal:
                 raise
             LOG.warning('Host %s keeps reservation %s objects until its end: %s',

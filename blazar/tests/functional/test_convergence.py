@@ -221,21 +221,31 @@ def _steps_of(api, stack, scenario):
     return steps
 
 
+def _sample(steps, database, times):
+    """Every step fails once on SQLite; the server backends and the
+    second failure take a sample spread over the whole operation (the
+    suite stays fast; every step still fails on one backend)."""
+    every = (1 if database.backend == 'sqlite' else 2) * (1 if times == 1 else 3)
+    return steps[::every] + ([steps[-1]] if (len(steps) - 1) % every else [])
+
+
 @pytest.mark.parametrize('times', [1, 2])
-def test_host_leases_converge_whatever_step_fails(api, stack, fast_retries, times):
+def test_host_leases_converge_whatever_step_fails(api, stack, database, fast_retries,
+                                                  times):
     enrol(api, 3)
     for scenario in HOSTS:
-        for step in _steps_of(api, stack, scenario):
+        for step in _sample(_steps_of(api, stack, scenario), database, times):
             _run(api, stack, scenario, times, step)
 
 
 @pytest.mark.parametrize('times', [1, 2])
-def test_instance_leases_converge_whatever_step_fails(api, stack, fast_retries, times):
+def test_instance_leases_converge_whatever_step_fails(api, stack, database, fast_retries,
+                                                      times):
     cloud = stack.simulator.cloud
     enrol(api, 3)
     baseline = without_empty_providers(cloud_objects(cloud))
     for scenario in _instance_scenarios(baseline):
-        for step in _steps_of(api, stack, scenario):
+        for step in _sample(_steps_of(api, stack, scenario), database, times):
             _run(api, stack, scenario, times, step)
 
 
