@@ -159,7 +159,7 @@ class Healer:
                 missing=any(h in after for h in lost),
                 was_missing=reservation['missing_resources'])
             if (outcome.removed or outcome.added) and self.lifecycle is not None:
-                self.lifecycle.refresh(context, lease, reservation)
+                self.lifecycle.respec(context, lease, reservation)
             self._set_flags(context, lease, reservation, outcome.missing)
         if outcome.removed or outcome.added:
             self.on_change()

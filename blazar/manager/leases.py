@@ -436,14 +436,16 @@ class LeaseService:
                 if lease['status'] != LeaseStatus.TERMINATED:
                     self.lifecycle.refresh_all(context, lease, 'absent')
                 payload = self.view(lease)
+                trusts.forget(context, lease)
                 db_api.lease_destroy(context, lease_id)
-                after = [('forget_trust', lease), ('notify_payload', ('lease.delete',
-                                                                       payload))]
+                after = [('wake', None), ('notify_payload', ('lease.delete', payload))]
+                destroyed = True
             else:
+                destroyed = False
                 self.lifecycle.set_status(context, lease, LeaseStatus.DELETING)
                 self.lifecycle.refresh_all(context, lease, 'absent')
                 after = self.lifecycle.settle_in(context, lease_id)
-        LOG.info('Lease %s %s', lease_id, 'deleted' if ('forget_trust', lease) in after
+        LOG.info('Lease %s %s', lease_id, 'deleted' if destroyed
                  else 'being deleted: its resources are being taken back')
         self.lifecycle.run_after(context, lease_id, after)
         self.on_change()

@@ -94,6 +94,13 @@ class Lifecycle:
                                  reservation['resource_type'], phase,
                                  plugin.intent_spec(context, lease, reservation))
 
+    def respec(self, context, lease, reservation):
+        """The reservation's holdings changed (healing): the cloud must follow,
+        in the phase its intent is in."""
+        current = db_api.intent_get(context, reservation['id'])
+        return self.refresh(context, lease, reservation,
+                            current['phase'] if current else None)
+
     def refresh_all(self, context, lease, phase=None):
         changed = False
         for reservation in lease['reservations']:
@@ -200,12 +207,14 @@ class Lifecycle:
                 event['status'] = EventStatus.DONE
                 after.append(('notify', 'lease.event.%s' % event['event_type']))
                 if event['event_type'] == EventType.END:
-                    after.append(('release_trust', None))
+                    trusts.release(context, lease)
+                    after.append(('wake', None))
         if lease['status'] == LeaseStatus.DELETING:
             payload = self.view(lease)
+            trusts.forget(context, lease)
             db_api.lease_destroy(context, lease['id'])
             LOG.info('Lease %s deleted: nothing of it is left in the cloud', lease['id'])
-            return [('forget_trust', lease), ('notify_payload', ('lease.delete', payload))], True
+            return [('wake', None), ('notify_payload', ('lease.delete', payload))], True
         values = {'status_reason': None} if lease['status_reason'] else {}
         self.set_status(context, lease, derive_status(lease['events']), **values)
         return after, False
@@ -218,16 +227,10 @@ class Lifecycle:
                 self.wake()
             elif action == 'notify_payload':
                 rpc.notify(context, *arg)
-            elif action == 'forget_trust':
-                trusts.forget(arg)
-            else:
+            elif action == 'notify':
                 lease = lease or db_api.lease_get(context, lease_id)
-                if lease is None:
-                    continue
-                if action == 'notify':
+                if lease is not None:
                     rpc.notify(context, arg, self.view(lease))
-                elif action == 'release_trust':
-                    trusts.release(context, lease)
 
     # --- reporting ----------------------------------------------------------------------
     def failed(self, context, intent, error, retry_at):

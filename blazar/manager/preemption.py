@@ -125,7 +125,7 @@ class Reaper:
                 db_api.lease_update(context, lease['id'], {'degraded': True})
             moved = before != after
             if moved and self.lifecycle is not None:
-                self.lifecycle.refresh(context, db_api.lease_get(context, lease['id']), res)
+                self.lifecycle.respec(context, db_api.lease_get(context, lease['id']), res)
         for server, host in blocked:
             reason = ('not preemptible: reservation healed onto another host'
                       if host['id'] not in still else
