@@ -241,10 +241,13 @@ class Lifecycle:
         reason = '%s failed (attempt %d), retrying at %s: %s' % (
             PHASE_WORK[intent['phase']] % intent['reservation_id'], attempts,
             retry_at.strftime('%Y-%m-%d %H:%M:%S'), error)
-        lease = db_api.lease_get(context, intent['lease_id'])
-        if lease is None:
-            return
         with db_api.transaction(context):
+            # Under the lock: a settlement that raced with this failure
+            # (another manager converged it meanwhile) is never undone.
+            db_api.allocation_lock(context)
+            lease = self._still_unsettled(context, intent)
+            if lease is None:
+                return
             db_api.lease_update(context, lease['id'], {'status_reason': reason})
             event = events_by_type(lease).get(PHASE_EVENT.get(intent['phase']))
             if event is not None and event['status'] == EventStatus.IN_PROGRESS:
@@ -257,12 +260,25 @@ class Lifecycle:
                 'attempts': attempts, 'error': error, 'retry_at': retry_at,
                 'status': lease['status']})
 
+    def waiting(self, context, intent, reason):
+        if intent is None:
+            return
+        with db_api.transaction(context):
+            db_api.allocation_lock(context)
+            lease = self._still_unsettled(context, intent)
+            if lease is not None and lease['status_reason'] != reason:
+                LOG.info('Lease %s is %s', lease['id'], reason)
+                db_api.lease_update(context, lease['id'], {'status_reason': reason})
+
     @staticmethod
-    def waiting(context, intent, reason):
-        lease = db_api.lease_get(context, intent['lease_id']) if intent else None
-        if lease is not None and lease['status_reason'] != reason:
-            LOG.info('Lease %s is %s', lease['id'], reason)
-            db_api.lease_update(context, lease['id'], {'status_reason': reason})
+    def _still_unsettled(context, intent):
+        """The intent's lease, if that intent is still the one that failed
+        or waits and has not converged since; else None."""
+        current = db_api.intent_get(context, intent['reservation_id'])
+        if current is None or current['generation'] != intent['generation'] or \
+                current['converged_generation'] == current['generation']:
+            return None
+        return db_api.lease_get(context, intent['lease_id'])
 
     # --- adoption -----------------------------------------------------------------------
     def adopt(self, context):
