@@ -7,7 +7,9 @@ check itself crashed. ``--json`` prints the results as JSON.
 
 The checks:
 
-* Database: the schema is at the migration this code needs.
+* Database: the schema is at the migration this code needs; or an upstream
+  Blazar 18 schema to convert (``blazar-db-manage upgrade head``), or an
+  unknown one.
 * Resource plugins: every ``[manager] plugins`` entry loads.
 * Nova freepool aggregate: ``[nova] aggregate_freepool_name`` exists in
   Nova (a warning when Nova is not configured or does not answer).
@@ -67,19 +69,41 @@ def check_database():
                       % UPGRADE_HINT)
     if current == head:
         return Result(SUCCESS, 'Schema at %s (latest).' % head)
-    from alembic import script as alembic_script
-    scripts = alembic_script.ScriptDirectory.from_config(migration.alembic_cfg())
     try:
-        known = scripts.get_revision(current) is not None
+        found = migration.describe_upstream()
+    except Exception as exc:
+        return Result(FAILURE, 'Cannot read the database: %s' % _describe_error(exc))
+    if found is not None:
+        return _upstream_result(found, head)
+    try:
+        known = migration.scripts().get_revision(current) is not None
     except Exception:
         known = False
     if not known:
-        return Result(FAILURE, 'The database schema is at %s, which this code '
-                               'does not know (the database was upgraded by a '
-                               'newer release?); this code needs %s.'
-                      % (current, head))
+        return Result(FAILURE, 'The database schema is at %s, an unknown revision: '
+                               'neither one of this code nor upstream Blazar 18\'s '
+                               '(%s). Was the database upgraded by a newer release '
+                               'of this service? This code needs %s.'
+                      % (current, migration.upstream.UPSTREAM_HEAD, head))
     return Result(FAILURE, 'The database schema is at %s, the code needs %s: '
                            '%s.' % (current, head, UPGRADE_HINT))
+
+
+def _upstream_result(found, head):
+    from blazar.db.migration import upstream
+    if not found['convertible']:
+        return Result(FAILURE, upstream.older_revision_message(found['revision']))
+    counts = ', '.join('%d %s' % (n, name) for name, n in sorted(found['counts'].items()))
+    if found['interrupted']:
+        return Result(FAILURE, 'A conversion of this upstream Blazar 18 database '
+                               '(%s) was interrupted: run "blazar-db-manage '
+                               '--config-file <file> upgrade head" again to finish '
+                               'it.' % counts)
+    return Result(FAILURE, 'The database holds upstream Blazar 18\'s schema '
+                           '(revision %s; %s), to be converted in place to this '
+                           'service\'s schema (%s): back the database up, then %s '
+                           '(doc/source/admin/upgrade-from-upstream.rst).'
+                  % (found['revision'], counts, head, UPGRADE_HINT))
 
 
 # --- plugins -----------------------------------------------------------
