@@ -617,6 +617,14 @@ def _write(connection, source, now, report):
     events = _events(source['events'], lease_ids, now, report)
     leases = _leases(leases_in, events, now, report)
     reservations = _reservations(source['reservations'], leases, now)
+    waiting_fips = sorted({r['lease_id'] for r in reservations
+                           if r['resource_type'] == 'virtual:floatingip'
+                           and r['status'] != 'deleted'})
+    if waiting_fips:
+        report.note('lease(s) %s hold floating-IP reservations that have not ended: '
+                    'this service does not reserve floating IPs yet, so their start or '
+                    'end cannot run until it does (delete them, or end them with '
+                    'upstream Blazar first)' % ', '.join(waiting_fips))
     reservation_types = {r['id']: r['resource_type'] for r in reservations}
     host_ids = _host_ids(source['computehosts'])
     hosts = _hosts(source['computehosts'], host_ids, now)
