@@ -38,7 +38,7 @@ PROJECT, USER = 'proj1', 'alice'
 # Seconds from the filling of the database to the end of the running lease
 # and the start of the waiting one: room for the conversion and the
 # service's start-up (a few seconds), so that "on time" means something.
-END_IN, START_IN = 45, 50
+END_IN, START_IN = 30, 35
 ON_TIME = 15   # seconds an event may be late (the loop's wake-up and the work)
 
 
@@ -429,7 +429,10 @@ def _check_schema(upstream_db, tmp_path_factory, fip_tables):
         db_api.reset_facade()
         migration.upgrade('head')
         db_api.reset_facade()
-        assert _schema(upstream_db.url, skip=fip_tables) == _schema(fresh.url)
+        # Compared without them on both sides: a later revision may give
+        # floating IPs tables of their own (adopting these).
+        assert _schema(upstream_db.url, skip=fip_tables) == _schema(fresh.url,
+                                                                    skip=fip_tables)
     finally:
         db_api.reset_facade()
         fresh.drop()
