@@ -53,7 +53,9 @@ HOST_CREATE = {
 
 HOST_UPDATE = {
     'type': 'object',
-    'additionalProperties': _SCALAR,
+    # null deletes the capability (upstream's `blazar host-unset --extra`).
+    'additionalProperties': {'type': ['string', 'number', 'boolean', 'null'],
+                             'description': 'a string, number, boolean or null'},
 }
 
 HOST_MAINTENANCE = {

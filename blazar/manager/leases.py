@@ -232,9 +232,9 @@ class LeaseService:
             return None
         before_end = dates.parse_input(value, 'before_end_date')
         if not start < before_end < end:
-            raise exceptions.NotAuthorized(
-                'Datetime is out of lease limits: before_end_date must be strictly '
-                'between the start and the end of the lease')
+            raise exceptions.OutOfLeaseLimits(
+                reason='before_end_date must be strictly between the start '
+                       'and the end of the lease')
         return before_end
 
     @staticmethod

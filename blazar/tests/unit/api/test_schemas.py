@@ -215,10 +215,15 @@ def test_host_create_wrong_type_names_the_field(body, field):
     assert invalid(schemas.HOST_CREATE, body).startswith('Invalid %s:' % field)
 
 
-@pytest.mark.parametrize('value', [['a100'], {'m': 1}, None])
+@pytest.mark.parametrize('value', [['a100'], {'m': 1}])
 def test_host_update_non_scalar_value(value):
     message = invalid(schemas.HOST_UPDATE, {'gpu': value})
-    assert message == 'Invalid gpu: %r is not a string, number or boolean' % (value,)
+    assert message == 'Invalid gpu: %r is not a string, number, boolean or null' % (value,)
+
+
+def test_host_update_null_deletes():
+    # `blazar host-unset --extra gpu` sends {"gpu": null}.
+    schemas.validate(schemas.HOST_UPDATE, {'gpu': None})
 
 
 @pytest.mark.parametrize('body, expected', [
