@@ -211,3 +211,37 @@ def test_a_deletion_left_by_a_dead_manager_is_finished_by_another(api, stack):
           'the lease to go', timeout=15)
     assert res_id not in aggregates(cloud)
     assert aggregates(cloud)['freepool']['hosts'] == ['compute-1']
+
+
+def test_a_lease_goes_through_upstream_s_statuses(api, stack):
+    """PENDING, STARTING while the hosts are handed over, ACTIVE, UPDATING
+    while more are, TERMINATING while they are taken back, TERMINATED; the
+    reservation is active only once handed over, deleted once given back."""
+    enrol(api, 2)
+    lease = api.post('/v1/leases', lease_with([host_reservation(1, 1)], start=60,
+                                              end=120)).json()['lease']
+    assert lease['status'] == 'PENDING'
+    settled()
+    seen = []
+
+    def step(change, transitional, stable):
+        stack.manager.converger_worker.pause()
+        change()
+        _wait(lambda: _status(api, lease['id'])['status'] == transitional, transitional)
+        seen.append((transitional, _status(api, lease['id'])['reservations'][0]['status']))
+        stack.manager.converger_worker.resume()
+        settled()
+        current = _status(api, lease['id'])
+        seen.append((current['status'], current['reservations'][0]['status']))
+        assert current['status'] == stable
+
+    step(lambda: _make_due(lease['id'], 'start_lease', timeutils.utcnow()),
+         'STARTING', 'ACTIVE')
+    step(lambda: api.put('/v1/leases/%s' % lease['id'], {'reservations': [
+        {'id': lease['reservations'][0]['id'], 'min': 2, 'max': 2}]}),
+         'UPDATING', 'ACTIVE')
+    step(lambda: api.put('/v1/leases/%s' % lease['id'], {'end_date': 'now'}),
+         'TERMINATING', 'TERMINATED')
+    assert seen == [('STARTING', 'pending'), ('ACTIVE', 'active'),
+                    ('UPDATING', 'active'), ('ACTIVE', 'active'),
+                    ('TERMINATING', 'active'), ('TERMINATED', 'deleted')]
