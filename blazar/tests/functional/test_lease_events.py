@@ -235,8 +235,8 @@ def test_a_lease_goes_through_upstream_s_statuses(api, stack):
         seen.append((current['status'], current['reservations'][0]['status']))
         assert current['status'] == stable
 
-    step(lambda: _make_due(lease['id'], 'start_lease', timeutils.utcnow()),
-         'STARTING', 'ACTIVE')
+    step(lambda: (_make_due(lease['id'], 'start_lease', timeutils.utcnow()),
+                  stack.manager.event_loop.wake()), 'STARTING', 'ACTIVE')
     step(lambda: api.put('/v1/leases/%s' % lease['id'], {'reservations': [
         {'id': lease['reservations'][0]['id'], 'min': 2, 'max': 2}]}),
          'UPDATING', 'ACTIVE')
