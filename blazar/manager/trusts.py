@@ -8,6 +8,10 @@ stored: a caller whose token cannot delegate gets a 403 at create, never a
 lease that fails at its start. It lives as long as it is needed: it is
 deleted once the lease's end has completed, or when the lease is deleted.
 With ``noauth`` there is no trust and ``trust_id`` stays null.
+
+None of this logs in to Keystone with a password: the trust is made with
+the caller's token, and checked, used and deleted with the service user's
+one token rescoped to the trust (see ``blazar/clients/keystone.py``).
 """
 import logging
 
