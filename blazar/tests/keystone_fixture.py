@@ -204,12 +204,15 @@ def ensure_venv(say=print):
 class Keystone:
     """One Keystone server for a test session (see the module docstring)."""
 
-    def __init__(self, bin_dir, workdir, hash_rounds=FAST_HASH_ROUNDS, workers=1):
+    def __init__(self, bin_dir, workdir, hash_rounds=FAST_HASH_ROUNDS, workers=1,
+                 extra_config=()):
         """``hash_rounds``: bcrypt rounds of the users' passwords (the
         fewest Keystone accepts by default, so that tests are quick; None
         for Keystone's own default, 12, as in production: about 0.3 s of
-        CPU per password check). ``workers``: gunicorn worker processes."""
+        CPU per password check). ``workers``: gunicorn worker processes.
+        ``extra_config``: more lines of keystone.conf (sections included)."""
         self.hash_rounds = hash_rounds
+        self.extra_config = list(extra_config)
         self.workers = workers
         self.bin = pathlib.Path(bin_dir)
         self.workdir = pathlib.Path(workdir)
@@ -299,7 +302,7 @@ class Keystone:
             '[identity]',
             # Every password login costs one bcrypt check of this many rounds.
             'password_hash_rounds = %d' % self.hash_rounds,
-        ] if self.hash_rounds is not None else []) + ['']))
+        ] if self.hash_rounds is not None else []) + self.extra_config + ['']))
 
     def _manage(self, *args):
         result = subprocess.run([str(self.bin / 'keystone-manage'), '--config-file',
