@@ -87,6 +87,7 @@ class Deployment:
                  managers=1, api_processes=2, keystone=None, backend='mariadb',
                  db_url=None, transport=None, extra=(), say=print):
         self.workdir = pathlib.Path(workdir or tempfile.mkdtemp(prefix='blazar-bench-'))
+        self.workdir.mkdir(parents=True, exist_ok=True)
         self.hosts, self.host_pattern, self.vcpus = hosts, host_pattern, vcpus
         self.manager_count, self.api_processes = managers, api_processes
         self.keystone = keystone
