@@ -30,6 +30,7 @@ on first use, under .state/). Prints figures; asserts nothing.
 """
 import argparse
 import collections
+import contextlib
 import os
 import pathlib
 import re
@@ -106,27 +107,43 @@ def warm_up(stack, token, say):
                                          % (resp.status_code, resp.text[:500]))
 
 
-def run_bench(bench, stack, keystone, token_file, args, extra):
-    """Run bench.py, echoing its output; the token requests Keystone
-    answered during each of its phases, as (phase, n, requests)."""
-    command = [sys.executable, bench, '--url', stack.url[:-len('/v1')],
+class Marks:
+    """Positions in Keystone's records (token requests, access log)."""
+
+    def __init__(self, keystone):
+        self.keystone = keystone
+        self.tokens = self.access = 0
+        if keystone is not None:
+            self.take()
+
+    def take(self):
+        """The records since the last mark: (token requests, accesses)."""
+        if self.keystone is None:
+            return [], []
+        tokens, access = self.keystone.auth_requests(), self.keystone.access_log()
+        made = tokens[self.tokens:], access[self.access:]
+        self.tokens, self.access = len(tokens), len(access)
+        return made
+
+
+def run_bench(bench, url, keystone, token_file, args, extra):
+    """Run bench.py, echoing its output; what Keystone answered during each
+    of its phases, as (phase, n, token requests, accesses)."""
+    command = [sys.executable, bench, '--url', url[:-len('/v1')],
                '--token-file', str(token_file), '--hosts', str(args.hosts),
                '--leases', str(args.leases), '--host-prefix', 'host-',
                '--host-width', '4'] + extra
     print('$ %s' % ' '.join(command), flush=True)
     phases = []
-    mark = len(keystone.auth_requests())
+    marks = Marks(keystone)
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, bufsize=1)
     for line in proc.stdout:
         print(line, end='', flush=True)
         phase = PHASE_LINE.match(line)
         name = phase.group(1) if phase else ('host list' if ENROLLED_LINE.match(line)
                                               else None)
-        if name is None:
-            continue
-        made = keystone.auth_requests()
-        phases.append((name, int(phase.group(2)) if phase else 1, made[mark:]))
-        mark = len(made)
+        if name is not None:
+            phases.append((name, int(phase.group(2)) if phase else 1) + marks.take())
     if proc.wait() != 0:
         sys.exit('bench.py failed (exit status %s)' % proc.returncode)
     return phases
@@ -134,22 +151,34 @@ def run_bench(bench, stack, keystone, token_file, args, extra):
 
 def report(phases, warm):
     print()
-    print('Keystone token requests (POST /v3/auth/tokens) during each bench.py phase:')
-    print('%-10s %8s %16s %12s %18s %7s  %s' % (
-        'phase', 'requests', 'password logins', 'per request', 'rescoped to trust',
-        'other', 'password logins by'))
-    for name, count, made in phases:
+    print('Keystone during each bench.py phase: token requests (POST /v3/auth/tokens) '
+          'and all requests with the time Keystone took:')
+    print('%-10s %8s %9s %10s %8s %6s %9s %9s  %s' % (
+        'phase', 'requests', 'password', 'per req.', 'rescope', 'other',
+        'Keystone', 'ms/req.', 'password logins by'))
+    for name, count, made, access in phases:
         counted = kinds(made)
-        print('%-10s %8d %16d %12.2f %18d %7d  %s' % (
+        seconds = sum(a['seconds'] for a in access)
+        print('%-10s %8d %9d %10.2f %8d %6d %9d %9.1f  %s' % (
             name, count, counted['password'], counted['password'] / max(count, 1),
-            counted['rescope'], counted['other'], who(made)))
+            counted['rescope'], counted['other'], len(access),
+            seconds * 1000 / max(count, 1), who(made)))
     for name in ('create', 'delete'):
-        found = [(count, made) for phase, count, made in phases if phase == name]
+        found = [phase for phase in phases if phase[0] == name]
         if found:
-            count, made = found[0]
+            _, count, made, access = found[0]
             logins = kinds(made)['password']
-            print('password logins per lease %s: %.2f (%d in %d %ss)'
-                  % (name, logins / max(count, 1), logins, count, name))
+            calls = collections.Counter('%s %s' % (a['method'], a['path']) for a in access)
+            seconds = collections.defaultdict(float)
+            for a in access:
+                seconds['%s %s' % (a['method'], a['path'])] += a['seconds']
+            print('password logins per lease %s: %.2f (%d in %d %ss); Keystone calls '
+                  'per %s: %s' % (
+                      name, logins / max(count, 1), logins, count, name, name,
+                      ', '.join('%s x%.2f (%.1f ms each)' % (
+                          call, calls[call] / max(count, 1),
+                          seconds[call] * 1000 / calls[call])
+                          for call in sorted(calls)) or 'none'))
     print('warm-up (once per process, before the figures): %d password logins (%s)'
           % (kinds(warm)['password'], who(warm)))
 
@@ -168,6 +197,9 @@ def main(argv=None):
                              "cache in memcached; here an in-process dogpile cache "
                              "per worker: without it each Keystone call takes several "
                              "times longer)")
+    parser.add_argument('--noauth', action='store_true',
+                        help='the same deployment without Keystone (auth_strategy = '
+                             'noauth): the baseline of what Keystone adds')
     parser.add_argument('--api-processes', type=int, default=2)
     parser.add_argument('--managers', type=int, default=1)
     parser.add_argument('--db', choices=['mariadb', 'postgresql'], default='mariadb')
@@ -186,30 +218,36 @@ def main(argv=None):
     (workdir / 'blazar').mkdir(exist_ok=True)
     say = print
     started = time.monotonic()
-    with keystone_fixture.running_keystone(workdir / 'keystone', say,
-                                           hash_rounds=args.hash_rounds,
-                                           workers=args.keystone_workers,
-                                           extra_config=KEYSTONE_CACHE
-                                           if args.keystone_cache else ()) as keystone:
-        rounds = args.hash_rounds or "Keystone's default (12)"
-        with deployment.running(workdir=workdir / 'blazar', hosts=args.hosts,
-                                host_pattern='host-%04d', managers=args.managers,
-                                api_processes=args.api_processes, keystone=keystone,
-                                backend=args.db) as stack:
-            print('deployment: Keystone %s (bcrypt rounds: %s, %d workers, cache %s); API %s '
-                  '(uwsgi, %d processes, auth_strategy = keystone); %d manager(s) over '
-                  'RabbitMQ; %s database %s; simulator with %d hypervisors; up in %.0f s'
-                  % (keystone.url, rounds, args.keystone_workers,
-                     'on' if args.keystone_cache else 'off', stack.url,
-                     args.api_processes, args.managers, args.db, stack.database.name,
-                     args.hosts, time.monotonic() - started), flush=True)
-            mark = len(keystone.auth_requests())
-            token = keystone.token('admin')
-            warm_up(stack, token, say)
-            warm = keystone.auth_requests()[mark:]
-            token_file = workdir / 'token'
-            token_file.write_text(token)
-            phases = run_bench(bench, stack, keystone, token_file, args, args.bench_args)
+    with contextlib.ExitStack() as running:
+        keystone = None
+        if not args.noauth:
+            keystone = running.enter_context(keystone_fixture.running_keystone(
+                workdir / 'keystone', say, hash_rounds=args.hash_rounds,
+                workers=args.keystone_workers,
+                extra_config=KEYSTONE_CACHE if args.keystone_cache else ()))
+        stack = running.enter_context(deployment.running(
+            workdir=workdir / 'blazar', hosts=args.hosts, host_pattern='host-%04d',
+            managers=args.managers, api_processes=args.api_processes,
+            keystone=keystone, backend=args.db))
+        if keystone is None:
+            where = 'no Keystone (auth_strategy = noauth: the baseline)'
+        else:
+            where = 'Keystone %s (bcrypt rounds: %s, %d workers, cache %s)' % (
+                keystone.url, args.hash_rounds or "Keystone's default (12)",
+                args.keystone_workers, 'on' if args.keystone_cache else 'off')
+        print('deployment: %s; API %s (uwsgi, %d processes); %d manager(s) over '
+              'RabbitMQ; %s database %s; simulator with %d hypervisors; up in %.0f s'
+              % (where, stack.url, args.api_processes, args.managers, args.db,
+                 stack.database.name, args.hosts, time.monotonic() - started),
+              flush=True)
+        marks = Marks(keystone)
+        token = stack.admin_token()
+        warm_up(stack, token, say)
+        warm, _ = marks.take()
+        token_file = workdir / 'token'
+        token_file.write_text(token)
+        phases = run_bench(bench, stack.url, keystone, token_file, args, args.bench_args)
+        if keystone is not None:
             report(phases, warm)
     print('logs: %s' % workdir)
 

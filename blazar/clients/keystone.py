@@ -414,7 +414,7 @@ def check_trust(trust_id):
 
 def _delete_with(what, session, url, trust_id):
     """(done, go on): whether the trust is gone, and whether another way
-    of deleting it is worth trying."""
+    of deleting it is worth trying. Raises what is not a refusal."""
     try:
         resp = session.delete('%s%s/%s' % (url, TRUSTS, trust_id), raise_exc=False)
     except _REFUSED as exc:
@@ -424,6 +424,9 @@ def _delete_with(what, session, url, trust_id):
     if resp.status_code in (204, 404):
         LOG.info('Trust %s deleted', trust_id)
         return True, False
+    if resp.status_code in _UNAVAILABLE_STATUSES:
+        raise exceptions.IdentityUnavailable(reason='deleting trust %s: %s'
+                                             % (trust_id, _answer(resp)))
     LOG.info('Keystone refused to delete trust %s (%s): %s', trust_id, what,
              _answer(resp))
     return False, resp.status_code in (401, 403)
@@ -436,13 +439,18 @@ def _already_gone(trustee, url, trust_id):
     return resp.status_code == 404
 
 
-def delete_trust(trust_id):
-    """Delete a trust; True once Keystone no longer has it, False (logged)
-    if it could not be deleted now. Never raises, never logs in with a
-    password (but for the service's own first login)."""
+def remove_trust(trust_id):
+    """Delete a trust, looking before acting: True once Keystone no longer
+    has it (already gone included); False (logged) if Keystone refuses
+    both ways Blazar has (the owner lost the roles it delegated and the
+    service user is no administrator): trying again would not help. Raises
+    ``IdentityUnavailable`` (Keystone down or unavailable) or
+    ``IdentityError``: then it is worth trying later. Never logs in with a
+    password (but for the service's own first login). For a step that is
+    retried until done."""
     cached = _trust_sessions.get(trust_id)
     _trust_sessions.drop(trust_id)
-    try:
+    with translate_errors():
         url = identity_url()
         trustee = _trustee.get()
         attempts = (('trust-scoped', cached or _new_trust_session(trust_id)),
@@ -452,14 +460,24 @@ def delete_trust(trust_id):
             if done:
                 return True
             if not go_on:
-                break
-        else:
-            if _already_gone(trustee, url, trust_id):
-                LOG.info('Trust %s no longer exists', trust_id)
-                return True
-    except (ks_exc.ClientException, exceptions.BlazarException) as exc:
-        LOG.warning('Trust %s not deleted: %s', trust_id, _reason(exc))
-        return False
-    LOG.warning('Trust %s could not be deleted; it is kept for a later attempt',
-                trust_id)
+                raise exceptions.IdentityError(
+                    reason='Keystone did not delete trust %s (see the log)' % trust_id)
+        if _already_gone(trustee, url, trust_id):
+            LOG.info('Trust %s no longer exists', trust_id)
+            return True
+    LOG.warning('Trust %s cannot be deleted by Blazar (its owner lost the roles it '
+                'delegates, and the service user is no administrator); its owner '
+                'may delete it', trust_id)
     return False
+
+
+def delete_trust(trust_id):
+    """Delete a trust; True once Keystone no longer has it, False (logged)
+    if it could not be deleted now. Never raises, never logs in with a
+    password (but for the service's own first login)."""
+    try:
+        return remove_trust(trust_id)
+    except exceptions.BlazarException as exc:
+        LOG.warning('Trust %s not deleted; it is kept for a later attempt: %s',
+                    trust_id, exc)
+        return False

@@ -51,21 +51,26 @@ REGION = 'RegionOne'
 PASSWORD = 'secret-%s'   # % user name
 FAST_HASH_ROUNDS = 4     # the fewest bcrypt rounds Keystone accepts
 
-WSGI_ENTRY = '''"""Keystone's WSGI app for gunicorn; oslo.config must not see
+WSGI_ENTRY = '''\"\"\"Keystone's WSGI app for gunicorn; oslo.config must not see
 gunicorn's command line. Every POST /v3/auth/tokens is recorded, one JSON
-line in auth-requests.log (see Keystone.auth_requests)."""
+line in auth-requests.log (see Keystone.auth_requests), and every request
+in access.log with how long Keystone took to answer (Keystone.access_log).
+\"\"\"
 import io
 import json
 import os
+import re
 import sys
 import time
 
 sys.argv = sys.argv[:1]
 from keystone.wsgi.api import application as keystone_app  # noqa: E402
 
-_LOG = os.open(os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                            'auth-requests.log'),
-               os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+_AUTH_LOG = os.open(os.path.join(_HERE, 'auth-requests.log'), _FLAGS, 0o600)
+_ACCESS_LOG = os.open(os.path.join(_HERE, 'access.log'), _FLAGS, 0o600)
+_ID = re.compile('/[0-9a-f]{32}(?=/|$)')
 
 
 def _describe(body):
@@ -81,18 +86,29 @@ def _describe(body):
             'scope': sorted(scope) if isinstance(scope, dict) else scope}
 
 
+def _write(fd, record):
+    os.write(fd, (json.dumps(record) + '\\n').encode())
+
+
 def application(environ, start_response):
-    if environ.get('REQUEST_METHOD') != 'POST' or \\
-            not environ.get('PATH_INFO', '').rstrip('/').endswith('/auth/tokens'):
-        return keystone_app(environ, start_response)
-    length = int(environ.get('CONTENT_LENGTH') or 0)
-    body = environ['wsgi.input'].read(length) if length else b''
-    environ['wsgi.input'] = io.BytesIO(body)
-    record = dict(_describe(body), time=time.time())
+    started = time.time()
+    method = environ.get('REQUEST_METHOD')
+    path = environ.get('PATH_INFO', '')
+    record = None
+    if method == 'POST' and path.rstrip('/').endswith('/auth/tokens'):
+        length = int(environ.get('CONTENT_LENGTH') or 0)
+        body = environ['wsgi.input'].read(length) if length else b''
+        environ['wsgi.input'] = io.BytesIO(body)
+        record = dict(_describe(body), time=started)
 
     def recording_start_response(status, headers, exc_info=None):
-        record['status'] = int(status.split()[0])
-        os.write(_LOG, (json.dumps(record) + '\\n').encode())
+        code = int(status.split()[0])
+        _write(_ACCESS_LOG, {'method': method, 'path': _ID.sub('/{id}', path),
+                             'status': code, 'time': started,
+                             'seconds': round(time.time() - started, 4)})
+        if record is not None:
+            record['status'] = code
+            _write(_AUTH_LOG, record)
         return start_response(status, headers, exc_info)
     return keystone_app(environ, recording_start_response)
 '''
@@ -268,6 +284,15 @@ class Keystone:
         name or id of a password login), ``scope`` (the scope's keys, e.g.
         ``['OS-TRUST:trust']``, or None), ``status`` and ``time``."""
         path = self.workdir / 'auth-requests.log'
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+    def access_log(self):
+        """Every request Keystone answered so far, oldest first: dicts of
+        ``method``, ``path`` (32-hex ids as ``{id}``), ``status``, ``time``
+        and ``seconds`` (until Keystone started its answer)."""
+        path = self.workdir / 'access.log'
         if not path.exists():
             return []
         return [json.loads(line) for line in path.read_text().splitlines() if line]

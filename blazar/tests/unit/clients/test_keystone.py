@@ -119,7 +119,7 @@ class FakeKeystone:
                 source['expires']
         if trust_id:
             trust = self.trusts.get(trust_id)
-            if trust is None or trust['trustee'] != user_id:
+            if trust is None or trust['trustee'] != user_id or trust.get('unusable'):
                 return 401, None
             user_id, project = trust['trustor'], trust['project']
             if self.trust_lifetime is not None:
@@ -445,3 +445,23 @@ def test_a_service_user_that_cannot_log_in_is_the_service_s_error(fake, trustee)
     with pytest.raises(exceptions.IdentityError, match=r'service user \(\[trustee\]\) '
                                                        'cannot authenticate'):
         keystone.check_trust(trust_id)
+
+
+def test_remove_trust_tells_what_to_retry(fake, trustee):
+    """For a step retried until done: gone is done, Keystone unavailable is
+    raised (retry), a trust Blazar may not delete is given up (logged)."""
+    trust_id = _new_trust()
+    fake.unavailable = 503
+    with pytest.raises(exceptions.IdentityUnavailable):
+        keystone.remove_trust(trust_id)
+    fake.unavailable = None
+    assert keystone.remove_trust(trust_id) is True
+    assert keystone.remove_trust(trust_id) is True      # already gone
+    kept = _new_trust()
+    fake.trusts[kept]['unusable'] = True    # e.g. its owner lost the roles:
+    for token in fake.tokens.values():      # Keystone revokes its tokens
+        if token['trust'] == kept:
+            token['revoked'] = True
+    assert keystone.remove_trust(kept) is False
+    assert kept in fake.trusts
+    assert len(fake.logins('password')) == 1
