@@ -30,6 +30,7 @@ import collections
 import datetime
 import pathlib
 import random
+import re
 import sys
 import threading
 import time
@@ -39,6 +40,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 import requests  # noqa: E402
 
 from benchmarks import deployment  # noqa: E402
+
+UUID = re.compile(r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}')
 
 
 def _date(moment):
@@ -64,8 +67,9 @@ class Tenant(threading.Thread):
         except requests.RequestException as exc:
             self.answers[(what, 599, repr(exc)[:200])] += 1
             return None
-        detail = resp.text[:120] if resp.status_code >= 500 or (
-            what == 'delete' and resp.status_code == 409) else ''
+        detail = ''
+        if resp.status_code >= 500 or (what == 'delete' and resp.status_code == 409):
+            detail = UUID.sub('<id>', resp.text)[:120]
         self.answers[(what, resp.status_code, detail)] += 1
         return resp
 
@@ -230,9 +234,10 @@ def main(argv=None):
         left = requests.get(stack.url + '/leases', timeout=120, headers={
             'X-Auth-Token': stack.admin_token()}).json()['leases']
         print('leases left after the clients deleted theirs: %d' % len(left))
-        print('answers: %s' % ', '.join(
-            '%s %s%s x%d' % (what, status, (' ' + detail) if detail else '', count)
-            for (what, status, detail), count in sorted(answers.items())))
+        print('answers:')
+        for (what, status, detail), count in sorted(answers.items()):
+            print('  %-6s %s x%d%s' % (what, status, count,
+                                       ('  ' + detail) if detail else ''))
         report(series, args.warmup)
 
 
