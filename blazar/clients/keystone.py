@@ -317,8 +317,9 @@ def _new_trust_session(trust_id):
 
 
 def _stale(session):
-    """Whether a cached session's token is about to expire (or was
-    dropped after a refusal): better rescoped afresh."""
+    """Whether a cached session's token is about to expire: better made
+    afresh. (A session whose token Keystone refused has none: it rescopes
+    at its next use, which is as cheap.)"""
     auth = session.auth
     if getattr(auth, '_password_auth', None) is not None:
         return False
