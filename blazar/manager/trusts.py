@@ -10,6 +10,10 @@ deleted once the lease's end has completed, or when the lease is deleted,
 by a deferred call made after the commit (blazar/deferred.py), so that no
 request waits on Keystone for it and a failure is retried.
 With ``noauth`` there is no trust and ``trust_id`` stays null.
+
+None of this logs in to Keystone with a password: the trust is made with
+the caller's token, and checked, used and deleted with the service user's
+one token rescoped to the trust (see ``blazar/clients/keystone.py``).
 """
 import logging
 
