@@ -18,7 +18,6 @@ one token rescoped to the trust (see ``blazar/clients/keystone.py``).
 import logging
 
 from blazar import deferred
-from blazar import exceptions
 from blazar.clients import keystone
 from blazar.db import api as db_api
 
@@ -55,9 +54,12 @@ def forget(context, lease):
 
 @deferred.handler(RELEASE)
 def _release(context, payload):
-    if not keystone.delete_trust(payload['trust_id']):
-        raise exceptions.IdentityError(
-            reason='trust %s could not be deleted' % payload['trust_id'])
+    """Raises while Keystone is unavailable (the call is retried); a trust
+    Keystone refuses to delete for good is left, and said so."""
+    if not keystone.remove_trust(payload['trust_id']):
+        LOG.warning('Trust %s cannot be deleted (Keystone refuses); it is left',
+                    payload['trust_id'])
+        return
     if payload.get('lease_id'):
         lease = db_api.lease_get(context, payload['lease_id'])
         if lease is not None and lease.get('trust_id') == payload['trust_id']:

@@ -30,7 +30,7 @@ class FakeKeystone:
     def __init__(self, monkeypatch, unusable=False, undeletable=False):
         self.calls = []
         self.unusable, self.undeletable = unusable, undeletable
-        for name in ('create_trust', 'check_trust', 'delete_trust'):
+        for name in ('create_trust', 'check_trust', 'delete_trust', 'remove_trust'):
             monkeypatch.setattr(keystone, name, getattr(self, name))
 
     def create_trust(self, context):
@@ -45,6 +45,13 @@ class FakeKeystone:
     def delete_trust(self, trust_id):
         self.calls.append(('delete', trust_id))
         return not self.undeletable
+
+    def remove_trust(self, trust_id):
+        """As the deferred call sees it: Keystone unavailable raises."""
+        self.calls.append(('delete', trust_id))
+        if self.undeletable:
+            raise exceptions.IdentityUnavailable(reason='down')
+        return True
 
 
 class RefusingPlugin(base.ResourcePlugin):
