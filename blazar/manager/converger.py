@@ -134,14 +134,21 @@ class Converger:
             LOG.debug('Reservation %s (%s): %s done', intent['reservation_id'],
                       intent['phase'], step.what)
         # Converged, remembered and settled in one transaction: nobody sees
-        # the intent settled and the lease not.
+        # the intent settled and the lease not. A reservation made ready
+        # before its start changes no status: that needs no lock.
+        settles = intent['phase'] != 'reserved'
+        after = []
         with db_api.transaction(context):
-            db_api.allocation_lock(context)
+            if settles:
+                db_api.allocation_lock(context)
             if not db_api.intent_converged(context, intent['reservation_id'], self.owner,
                                            intent['generation']):
                 return Outcome.CHANGED
             plugin.remember(context, intent['reservation_id'], observed)
-            after = self.lifecycle.settle_in(context, intent['lease_id'])
+            if settles:
+                after = self.lifecycle.settle_in(context, intent['lease_id'])
+            else:
+                db_api.lease_clear_reason(context, intent['lease_id'], 'PENDING')
         LOG.info('Reservation %s of lease %s is %s in the cloud',
                  intent['reservation_id'], intent['lease_id'], intent['phase'])
         self.lifecycle.run_after(context, intent['lease_id'], after)

@@ -298,7 +298,7 @@ def intents_resync(context, verified_before, limit):
 
 def intent_ids_known(context, reservation_ids):
     """Those of ``reservation_ids`` that have an intent or a reservation
-    row: the objects made for them are wanted (one query each)."""
+    not yet deleted: the objects made for them are wanted (one query each)."""
     ids = list(set(reservation_ids))
     if not ids:
         return set()
@@ -306,7 +306,7 @@ def intent_ids_known(context, reservation_ids):
         known = set(session.scalars(sa.select(_INTENT.reservation_id).where(
             _INTENT.reservation_id.in_(ids))))
         known |= set(session.scalars(sa.select(models.Reservation.id).where(
-            models.Reservation.id.in_(ids))))
+            models.Reservation.id.in_(ids), models.Reservation.status != 'deleted')))
         return known
 
 
