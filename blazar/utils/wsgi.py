@@ -20,6 +20,14 @@ class _Server(socketserver.ThreadingMixIn, simple_server.WSGIServer):
 
 class _Handler(simple_server.WSGIRequestHandler):
 
+    def get_environ(self):
+        env = super().get_environ()
+        if self.headers.get('Content-Type') is None:
+            # wsgiref writes 'text/plain' for a request without one; the API
+            # reads a body without Content-Type as JSON (as under uwsgi).
+            env.pop('CONTENT_TYPE', None)
+        return env
+
     def log_message(self, fmt, *args):
         LOG.debug('%s %s', self.client_address[0], fmt % args)
 

@@ -7,7 +7,7 @@ so that the document and the server agree:
 * a path or query string that is not UTF-8, or holds NUL, is a 400;
 * the caller's ids must fit their columns (400);
 * a method the document does not list for a documented path is a 405
-  with ``Allow`` (HEAD goes with GET);
+  with ``Allow`` (HEAD goes with GET); OPTIONS answers 200 with ``Allow``;
 * on an operation that takes a body, a Content-Type other than
   ``application/json`` (UTF-8) is a 415, a body over
   ``[oslo_middleware] max_request_body_size`` a 413, and the body must be
@@ -20,6 +20,7 @@ import io
 
 from oslo_config import cfg
 from oslo_middleware import sizelimit
+import webob
 import webob.exc
 
 from blazar import exceptions
@@ -69,9 +70,17 @@ def check_content_type(value):
                             'UTF-8' % value[:100])
 
 
+class _Options(Exception):
+    """An OPTIONS request on a documented path: answered here."""
+
+    def __init__(self, allow):
+        super().__init__(allow)
+        self.allow = allow
+
+
 def allowed_methods(operations):
     """The Allow header of a documented path."""
-    methods = {m.upper() for m in operations}
+    methods = {m.upper() for m in operations} | {'OPTIONS'}
     if 'GET' in methods:
         methods.add('HEAD')
     return ', '.join(sorted(methods))
@@ -131,6 +140,8 @@ def check(environ):
     operation = None
     if operations is not None:
         environ[ROUTE_KEY] = template
+        if method == 'OPTIONS':
+            raise _Options(allowed_methods(operations))
         operation = operations.get('get' if method == 'HEAD' else method.lower())
         if operation is None:
             raise _Refusal(405, '%s is not allowed on %s' % (method, template),
@@ -156,6 +167,10 @@ class Edge:
     def __call__(self, environ, start_response):
         try:
             check(environ)
+        except _Options as options:
+            response = webob.Response(status=200, headers={'Allow': options.allow})
+            del response.content_type
+            return response(environ, start_response)
         except exceptions.BlazarException as exc:
             response = errors.error_response(exc.code, exc.message)
             response.headers.update(getattr(exc, 'headers', {}))
