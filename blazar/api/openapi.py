@@ -277,13 +277,22 @@ class Route:
     ``links``: OpenAPI links of the success response."""
 
     def __init__(self, path, method, summary, status, body, request=None,
-                 query=(), errors=(), public=False, refusals=(), links=None):
+                 query=(), errors=(), public=False, refusals=(), links=None,
+                 example=None):
         self.path, self.method, self.summary = path, method, summary
         self.status, self.body, self.request = status, body, request
         self.query, self.errors, self.public = list(query), errors, public
         self.refusals, self.links = list(refusals), links
+        self.example = example
 
 
+# Request examples (those of the API reference, doc/source/api/samples).
+_HOST_RESERVATION = {'resource_type': 'physical:host', 'min': 1, 'max': 1,
+                     'hypervisor_properties': '[">=", "$vcpus", "2"]',
+                     'resource_properties': ''}
+_LEASE_EXAMPLE = {'name': 'lease-1', 'start_date': '2099-01-01 10:00',
+                  'end_date': '2099-01-01 12:00', 'reservations': [_HOST_RESERVATION],
+                  'events': []}
 _LEASE_LINKS = {'lease_id': '$response.body#/lease/id'}
 _HOST_LINKS = {'host_id': '$response.body#/host/id'}
 
@@ -300,24 +309,27 @@ ROUTES = [
           200, _list('leases', LEASE), errors=_READ),
     Route('/v1/leases', 'post', 'Create a lease', 201, _wrap('lease', LEASE),
           request=schemas.LEASE_CREATE, errors=(403,) + _NOVA,
-          refusals=LEASE_CREATE_REFUSALS, links=_LEASE_LINKS),
+          refusals=LEASE_CREATE_REFUSALS, links=_LEASE_LINKS, example=_LEASE_EXAMPLE),
     Route('/v1/leases/{lease_id}', 'get', 'Show a lease', 200, _wrap('lease', LEASE),
           errors=(403, 404, 503)),
     Route('/v1/leases/{lease_id}', 'put', 'Update a lease', 200, _wrap('lease', LEASE),
           request=schemas.LEASE_UPDATE, errors=(403, 404) + _NOVA,
-          refusals=LEASE_UPDATE_REFUSALS),
+          refusals=LEASE_UPDATE_REFUSALS,
+          example={'name': 'lease-2', 'end_date': '2099-01-01 13:00'}),
     Route('/v1/leases/{lease_id}', 'delete', 'Delete a lease', 204, None,
           errors=(403, 404) + _NOVA),
     # Hosts
     Route('/v1/os-hosts', 'get', 'List hosts', 200, _list('hosts', HOST), errors=_READ),
     Route('/v1/os-hosts', 'post', 'Enrol a Nova hypervisor', 201, _wrap('host', HOST),
           request=schemas.HOST_CREATE, errors=(403, 404) + _NOVA,
-          refusals=CAPABILITY_REFUSALS, links=_HOST_LINKS),
+          refusals=CAPABILITY_REFUSALS, links=_HOST_LINKS,
+          example={'name': 'compute-2', 'gpu': 'a100'}),
     Route('/v1/os-hosts/{host_id}', 'get', 'Show a host', 200, _wrap('host', HOST),
           errors=(403, 404, 503)),
     Route('/v1/os-hosts/{host_id}', 'put', 'Set extra capabilities of a host', 200,
           _wrap('host', HOST), request=schemas.HOST_UPDATE,
-          errors=(403, 404) + _NOVA, refusals=CAPABILITY_REFUSALS),
+          errors=(403, 404) + _NOVA, refusals=CAPABILITY_REFUSALS,
+          example={'gpu': 'h100', 'rack': '12'}),
     Route('/v1/os-hosts/{host_id}', 'delete', 'Remove a host', 204, None,
           errors=(403, 404) + _NOVA),
     Route('/v1/os-hosts/{host_id}/allocation', 'get', "Show a host's allocations",
@@ -330,7 +342,8 @@ ROUTES = [
     Route('/v1/os-hosts/{host_id}/maintenance', 'put',
           'Put a host into maintenance (from now or a later time)', 200,
           _wrap('host', HOST), request=schemas.HOST_MAINTENANCE,
-          errors=(403, 404) + _NOVA, refusals=MAINTENANCE_REFUSALS),
+          errors=(403, 404) + _NOVA, refusals=MAINTENANCE_REFUSALS,
+          example={'start_date': 'now', 'reason': 'disk replacement'}),
     Route('/v1/os-hosts/{host_id}/maintenance', 'delete',
           'Take a host out of maintenance', 204, None, errors=(403, 404) + _NOVA),
     Route('/v1/os-hosts/allocations', 'get', 'List allocations of every host', 200,
@@ -342,7 +355,8 @@ ROUTES = [
     Route('/v1/os-hosts/properties/{name}', 'patch',
           'Make an extra capability private or public', 200,
           _wrap('resource_property', RESOURCE_PROPERTY),
-          request=schemas.RESOURCE_PROPERTY_UPDATE, errors=(403, 404, 503)),
+          request=schemas.RESOURCE_PROPERTY_UPDATE, errors=(403, 404, 503),
+          example={'private': True}),
     # Preemptible servers reclaimed for reservations
     Route('/v1/preemptions', 'get', 'List the preemptible servers noticed and '
           'reclaimed for reservations', 200, _list('preemptions', PREEMPTION),
@@ -526,10 +540,11 @@ def _operation(route):
     if parameters:
         operation['parameters'] = parameters
     if takes_body:
-        operation['requestBody'] = {
-            'required': _body_required(route.request),
-            'content': {'application/json': {
-                'schema': to_openapi(route.request)}}}
+        media = {'schema': to_openapi(route.request)}
+        if route.example is not None:
+            media['example'] = route.example
+        operation['requestBody'] = {'required': _body_required(route.request),
+                                    'content': {'application/json': media}}
     if route.public:
         operation['security'] = []
     return operation
