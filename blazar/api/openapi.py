@@ -611,7 +611,7 @@ def _match(doc, path):
 
 
 def _lookup(doc, path):
-    path = path.split('?', 1)[0].rstrip('/') or '/'
+    path = path.rstrip('/') or '/'
     best = _match(doc, path)
     if best is None and path.endswith('.json'):
         best = _match(doc, path[:-len('.json')])
@@ -671,8 +671,10 @@ def check_response(doc, method, path, status, body):
     template, op = operation(doc, method, path)
     where = '%s %s -> %s' % (method.upper(), path, status)
     if op is None:
-        # Undocumented path or method: only the error body of a 404/405.
-        if status not in (404, 405) and not (template is None and status in (401, 406)):
+        # Undocumented path or method: only an error body (404/405, or 400
+        # and 414 for a path the edge refuses whatever it routes to).
+        if status not in (400, 404, 405, 414) and not (
+                template is None and status in (401, 406)):
             return ['%s: %s is not documented' % (
                 where, 'path' if template is None else 'method')]
         schema = to_json_schema(to_openapi(ERROR))

@@ -32,6 +32,7 @@ CONF = cfg.CONF
 CONF.register_opts(sizelimit.OPTS, group='oslo_middleware')
 
 BODY_KEY = 'blazar.body'
+READ_KEY = 'blazar.body_read'
 ROUTE_KEY = 'blazar.route'
 JSON = 'application/json'
 
@@ -87,6 +88,7 @@ def allowed_methods(operations):
 
 
 def _read_body(environ):
+    environ[READ_KEY] = True
     limit = CONF.oslo_middleware.max_request_body_size
     too_large = _Refusal(413, 'The request body is larger than %d bytes '
                               '([oslo_middleware] max_request_body_size)' % limit)
@@ -117,7 +119,20 @@ def _read_body(environ):
     return data
 
 
+def drain(environ):
+    """Read and drop a body nobody read, up to the size limit: a server
+    that answers without reading what the client sent makes its socket
+    reset the connection before the client reads the answer."""
+    if environ.get(READ_KEY):
+        return
+    try:
+        _read_body(environ)
+    except (exceptions.BlazarException, OSError):
+        pass
+
+
 def _hide_body(environ):
+    drain(environ)
     environ['wsgi.input'] = io.BytesIO(b'')
     environ['CONTENT_LENGTH'] = '0'
     environ.pop('CONTENT_TYPE', None)
@@ -168,10 +183,12 @@ class Edge:
         try:
             check(environ)
         except _Options as options:
+            drain(environ)
             response = webob.Response(status=200, headers={'Allow': options.allow})
             del response.content_type
             return response(environ, start_response)
         except exceptions.BlazarException as exc:
+            drain(environ)
             response = errors.error_response(exc.code, exc.message)
             response.headers.update(getattr(exc, 'headers', {}))
             return response(environ, start_response)

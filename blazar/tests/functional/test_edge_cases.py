@@ -254,6 +254,11 @@ def snapshot():
 
 @pytest.fixture
 def world(api):
+    return make_world(api)
+
+
+def make_world(api):
+    """A host with a capability and a lease on it: their ids."""
     host = api.post('/v1/os-hosts', {'name': 'compute-1', 'gpu': 'a100'})
     assert host.status_code == 201, host.text
     lease = api.post('/v1/leases', lease_body(name='l1', start_date=START, end_date=END))
@@ -307,3 +312,23 @@ def test_edge_case(api, world, notifications, caplog, case):
             assert resp.headers['Allow'] == ALLOW[name]
     elif words:
         assert words in resp.text
+
+
+@pytest.mark.parametrize('names', [('gpu', 'GPU'), ('\U00024d2b', '\U00020000')])
+def test_capability_names_the_database_compares_equal(api, world, database, names):
+    # MariaDB compares names by its collation (case- and accent-insensitive,
+    # one weight for the supplementary planes): there the second name is the
+    # first one, a 409; SQLite and PostgreSQL keep them apart. Never a 500.
+    first, second = names
+    assert api.put('/v1/os-hosts/%s' % world['host'], {first: 'a'}).status_code == 200
+    before = snapshot()
+    resp = api.put('/v1/os-hosts/%s' % world['host'], {second: 'b'})
+    if database.backend == 'mariadb':
+        assert resp.status_code == 409, resp.text
+        assert 'is the same name as' in resp.json()['error_message']
+        assert snapshot() == before
+    else:
+        assert resp.status_code == 200, resp.text
+        assert resp.json()['host'][second] == 'b'
+    resp = api.put('/v1/os-hosts/%s' % world['host'], {first + 'x': '1', second + 'x': '2'})
+    assert resp.status_code in ((409,) if database.backend == 'mariadb' else (200,)), resp.text
