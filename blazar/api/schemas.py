@@ -301,7 +301,7 @@ def _message(error):
     if error.validator == 'additionalProperties':
         unknown = sorted(set(error.instance) - set(schema.get('properties', {})))
         return 'Unknown parameter in %s: %s' % (_field(error),
-                                                ', '.join(repr(k) for k in unknown))
+                                                ', '.join(_shown(k) for k in unknown[:10]))
     if error.schema is HOST_CREATE and error.validator == 'not':
         return 'Give name or id, not both'
     if error.schema is HOST_CREATE and error.validator == 'anyOf':
