@@ -19,6 +19,7 @@ The background workers (event loop, healing, monitors) are stopped, so
 that the store changes only by request.
 """
 import json
+import os
 import random
 import re
 import time
@@ -43,6 +44,8 @@ from schemathesis import GenerationMode  # noqa: E402
 # Seconds per backend (see test_openapi_fuzz.BUDGET for the total).
 BUDGET = {'sqlite': 25, 'mariadb': 10, 'postgresql': 10}
 EXAMPLES = 6               # per operation, mode and round
+# Each run explores anew; a failure names the seed that replays it.
+SEED = int(os.environ.get('BLAZAR_FUZZ_SEED') or random.randrange(2 ** 32))
 TOKEN = 'admin:admin'
 MUTATIONS = ('content-type', 'deep', 'surrogate', 'nul', 'huge-number', 'year-1',
              'year-9999')
@@ -233,11 +236,12 @@ def _encode(query):
 
 # --- the test ----------------------------------------------------------------
 
-def _requests(operation, mode, world, send, counts, deadline):
+def _requests(operation, mode, world, send, counts, deadline, seed):
     """A hypothesis test sending ``operation``'s requests of ``mode``
     (None: positive ones made odd)."""
     takes_body = 'requestBody' in operation.definition.raw
 
+    @hypothesis.seed(seed)
     @hypothesis.settings(max_examples=EXAMPLES, deadline=None, database=None,
                          phases=[hypothesis.Phase.generate],
                          suppress_health_check=list(hypothesis.HealthCheck))
@@ -300,19 +304,21 @@ def test_server_and_document_agree(quiet_stack, database):
     rounds = 0
     while time.monotonic() < deadline and rounds < 5:
         rounds += 1
-        for operation in operations:
+        for number, operation in enumerate(operations):
             raw = operation.definition.raw
-            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE, None):
+            for kind, mode in enumerate((GenerationMode.POSITIVE,
+                                         GenerationMode.NEGATIVE, None)):
                 if time.monotonic() > deadline:
                     break
                 if mode == GenerationMode.NEGATIVE and not (
                         raw.get('parameters') or raw.get('requestBody')):
                     continue  # nothing to get wrong
-                run = _requests(operation, mode, world, send, counts, deadline)
+                run = _requests(operation, mode, world, send, counts, deadline,
+                                SEED + rounds * 1000 + number * 3 + kind)
                 try:
                     run()
                 except hypothesis.errors.Unsatisfiable:
                     pass  # nothing negative to say of this operation
     assert counts['positive'] and counts['negative'] and counts['odd'], counts
-    assert not problems, '%d problem(s) after %s:\n%s' % (
-        len(problems), counts, '\n'.join(p[:800] for p in problems[:40]))
+    assert not problems, '%d problem(s) after %s (BLAZAR_FUZZ_SEED=%d replays):\n%s' % (
+        len(problems), counts, SEED, '\n'.join(p[:800] for p in problems[:40]))
