@@ -47,7 +47,10 @@ class InvalidDate(InvalidInput):
 
 
 class InvalidRange(InvalidInput):
-    msg_fmt = "Invalid values for min/max of %(what)s: %(reason)s"
+    msg_fmt = "Invalid values for min/max of %(what)s. %(reason)s"
+
+    #: Upstream's words for max below min (the rest of the reason follows).
+    MAX_BELOW_MIN = 'Max must be equal to or larger than min.'
 
 
 class MalformedRequirements(InvalidInput):
@@ -55,7 +58,8 @@ class MalformedRequirements(InvalidInput):
 
 
 class ExtraCapabilityTooLong(InvalidInput):
-    msg_fmt = "Extra capability key %(key)s is longer than 64 characters"
+    msg_fmt = ("Extra capability key too long: %(key)s is longer than 64 "
+               "characters")
 
 
 class UnsupportedResourceType(InvalidInput):
@@ -81,6 +85,11 @@ class PolicyNotAuthorized(NotAuthorized):
     msg_fmt = "Policy doesn't allow %(action)s to be performed"
 
 
+class OutOfLeaseLimits(NotAuthorized):
+    """A before_end_date outside its lease (a 403, as upstream answers)."""
+    msg_fmt = "Datetime is out of lease limits: %(reason)s"
+
+
 class EnforcementRefused(NotAuthorized):
     """A usage rule ([enforcement] filters) refuses a lease create/update."""
     msg_fmt = "%(reason)s"
@@ -96,7 +105,8 @@ class NotFound(BlazarException):
 
 
 class LeaseNotFound(NotFound):
-    msg_fmt = "Lease %(id)s could not be found"
+    # Upstream's words (the API's existence check), which clients match.
+    msg_fmt = "Object with {'lease_id': '%(id)s'} not found"
 
 
 class ReservationNotFound(NotFound):
@@ -104,7 +114,13 @@ class ReservationNotFound(NotFound):
 
 
 class HostNotFound(NotFound):
-    msg_fmt = "Host %(host)s could not be found"
+    """No hypervisor of that name or id in Nova."""
+    msg_fmt = "Host '%(host)s' not found!"
+
+
+class HostNotEnrolled(HostNotFound):
+    """No enrolled host of that id or hypervisor hostname."""
+    msg_fmt = "Object with {'host_id': '%(host)s'} not found"
 
 
 class ResourcePropertyNotFound(NotFound):
@@ -112,11 +128,11 @@ class ResourcePropertyNotFound(NotFound):
 
 
 class AggregateNotFound(NotFound):
-    msg_fmt = "Aggregate %(name)s could not be found in Nova"
+    msg_fmt = "Aggregate '%(name)s' not found!"
 
 
 class ResourceProviderNotFound(NotFound):
-    msg_fmt = "Resource provider %(provider)s could not be found in Placement"
+    msg_fmt = "No resource provider found for host %(provider)s"
 
 
 # --- 406 -----------------------------------------------------------------
@@ -137,19 +153,23 @@ class HostAlreadyEnrolled(Conflict):
 
 
 class HostHavingServers(Conflict):
-    msg_fmt = "Host %(host)s has servers running on it: %(servers)s"
+    msg_fmt = "Servers [%(servers)s] found for host %(host)s"
 
 
 class MultipleHostsFound(Conflict):
-    msg_fmt = "Several hypervisors match %(host)s; use its id"
+    msg_fmt = "Multiple Hosts found for pattern '%(host)s': use its id"
 
 
 class CantDeleteHost(Conflict):
-    msg_fmt = "Cannot delete host %(host)s: %(reason)s"
+    msg_fmt = "Can't delete host %(host)s. %(reason)s"
 
 
 class CantUpdateParameter(Conflict):
-    msg_fmt = "Cannot update %(param)s: %(reason)s"
+    msg_fmt = "%(param)s cannot be updated: %(reason)s"
+
+
+class CantAddExtraCapability(Conflict):
+    msg_fmt = "Can't add extracapabilities %(keys)s to Host %(host)s: %(reason)s"
 
 
 class NotEnoughResources(Conflict):
@@ -161,9 +181,11 @@ class NotEnoughHostsAvailable(NotEnoughResources):
 
 
 class InvalidStatus(Conflict):
-    msg_fmt = "%(kind)s %(id)s is %(status)s: %(reason)s"
+    # "Invalid lease status." is upstream's word for a lease, first.
+    msg_fmt = "Invalid %(what)s status. %(kind)s %(id)s is %(status)s: %(reason)s"
 
     def __init__(self, message=None, kind='Lease', **kwargs):
+        kwargs.setdefault('what', kind.lower())
         super().__init__(message, kind=kind, **kwargs)
 
 

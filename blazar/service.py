@@ -6,6 +6,7 @@ from oslo_config import cfg
 from oslo_log import log
 
 from blazar import conf  # noqa: F401  registers options
+from blazar.conf import upstream as upstream_conf
 from blazar.db import migration
 
 CONF = cfg.CONF
@@ -25,6 +26,7 @@ def prepare(argv=None, default_config_files=None):
          default_config_files=default_config_files)
     log.setup(CONF, 'blazar')
     logging.captureWarnings(True)
+    upstream_conf.warn_ignored(CONF)
 
 
 def wait_for_signal():
@@ -40,6 +42,10 @@ def wait_for_signal():
 def check_schema():
     """Refuse to run on a store whose schema is behind the code."""
     current, head = migration.current_revision(), migration.head_revision()
+    if current in (migration.upstream.UPSTREAM_HEAD,) + migration.upstream.UPSTREAM_OLDER:
+        sys.exit('The database holds upstream Blazar\'s schema (revision %s): back it '
+                 'up, then convert it with "blazar-db-manage --config-file <file> '
+                 'upgrade head" (doc/source/admin/upgrade-from-upstream.rst).' % current)
     if current != head:
         sys.exit('The database schema is at %s, the code needs %s: run '
                  '"blazar-db-manage --config-file <file> upgrade head".'

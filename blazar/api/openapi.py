@@ -215,8 +215,6 @@ LEASE_CREATE_REFUSALS = [
     _CALENDAR_DATE,
     _refusal(r'Start date must be later than current date', 'a start in the past'),
     _refusal(r'End date must be later than start date', 'an end not after the start'),
-    _refusal(r'before_end_date must be strictly between',
-             'before_end_date not between the start and the end'),
 ] + _RESERVATION_REFUSALS
 LEASE_UPDATE_REFUSALS = [
     _CALENDAR_DATE,
@@ -226,8 +224,6 @@ LEASE_UPDATE_REFUSALS = [
     _refusal(r'Start date must be later than current date', 'a start in the past'),
     _refusal(r'End date must be later than current and start date',
              'an end in the past or not after the start'),
-    _refusal(r'before_end_date must be strictly between',
-             'before_end_date not between the start and the end'),
     _refusal(r'is not a reservation of lease', 'a reservation of another lease'),
     _refusal(r'is given more than once', 'the same reservation twice'),
 ] + _RESERVATION_REFUSALS

@@ -67,6 +67,9 @@ _SCALAR = {'anyOf': [{'type': 'string', 'maxLength': MAX_CAPABILITY_VALUE},
                      {'type': 'number'}, {'type': 'boolean'}],
            'description': 'a string (of at most %d characters), number or boolean'
                           % MAX_CAPABILITY_VALUE}
+_NULLABLE_SCALAR = {'anyOf': _SCALAR['anyOf'] + [{'type': 'null'}],
+                    'description': 'a string (of at most %d characters), number, '
+                                   'boolean or null (deletes it)' % MAX_CAPABILITY_VALUE}
 _ID = {'type': 'string', 'minLength': 1, 'maxLength': 36, 'description': 'an id'}
 
 
@@ -207,7 +210,8 @@ HOST_CREATE = {
 HOST_UPDATE = {
     'type': 'object',
     'properties': _host_fields(),
-    'additionalProperties': _SCALAR,
+    # null deletes the capability (upstream's `blazar host-unset --extra`).
+    'additionalProperties': _NULLABLE_SCALAR,
     'minProperties': 1,
 }
 

@@ -7,12 +7,16 @@ check itself crashed. ``--json`` prints the results as JSON.
 
 The checks:
 
-* Database: the schema is at the migration this code needs.
+* Database: the schema is at the migration this code needs; or an upstream
+  Blazar 18 schema to convert (``blazar-db-manage upgrade head``), or an
+  unknown one.
 * Resource plugins: every ``[manager] plugins`` entry loads.
 * Nova freepool aggregate: ``[nova] aggregate_freepool_name`` exists in
   Nova (a warning when Nova is not configured or does not answer).
 * Deprecated options: the configuration files set no option that is
-  deprecated (an old name or group, or an option due for removal).
+  deprecated (an old name or group, or an option due for removal), upstream
+  Blazar's options included: each is named with the option of this service
+  it stands for, or why it is ignored (blazar/conf/upstream.py).
 * Policy file: not in the deprecated JSON format.
 * Keystone trusts: with ``auth_strategy = keystone``, the ``[trustee]``
   service user that lease trusts are delegated to can authenticate.
@@ -67,19 +71,41 @@ def check_database():
                       % UPGRADE_HINT)
     if current == head:
         return Result(SUCCESS, 'Schema at %s (latest).' % head)
-    from alembic import script as alembic_script
-    scripts = alembic_script.ScriptDirectory.from_config(migration.alembic_cfg())
     try:
-        known = scripts.get_revision(current) is not None
+        found = migration.describe_upstream()
+    except Exception as exc:
+        return Result(FAILURE, 'Cannot read the database: %s' % _describe_error(exc))
+    if found is not None:
+        return _upstream_result(found, head)
+    try:
+        known = migration.scripts().get_revision(current) is not None
     except Exception:
         known = False
     if not known:
-        return Result(FAILURE, 'The database schema is at %s, which this code '
-                               'does not know (the database was upgraded by a '
-                               'newer release?); this code needs %s.'
-                      % (current, head))
+        return Result(FAILURE, 'The database schema is at %s, an unknown revision: '
+                               'neither one of this code nor upstream Blazar 18\'s '
+                               '(%s). Was the database upgraded by a newer release '
+                               'of this service? This code needs %s.'
+                      % (current, migration.upstream.UPSTREAM_HEAD, head))
     return Result(FAILURE, 'The database schema is at %s, the code needs %s: '
                            '%s.' % (current, head, UPGRADE_HINT))
+
+
+def _upstream_result(found, head):
+    from blazar.db.migration import upstream
+    if not found['convertible']:
+        return Result(FAILURE, upstream.older_revision_message(found['revision']))
+    counts = ', '.join('%d %s' % (n, name) for name, n in sorted(found['counts'].items()))
+    if found['interrupted']:
+        return Result(FAILURE, 'A conversion of this upstream Blazar 18 database '
+                               '(%s) was interrupted: run "blazar-db-manage '
+                               '--config-file <file> upgrade head" again to finish '
+                               'it.' % counts)
+    return Result(FAILURE, 'The database holds upstream Blazar 18\'s schema '
+                           '(revision %s; %s), to be converted in place to this '
+                           'service\'s schema (%s): back the database up, then %s '
+                           '(doc/source/admin/upgrade-from-upstream.rst).'
+                  % (found['revision'], counts, head, UPGRADE_HINT))
 
 
 # --- plugins -----------------------------------------------------------
@@ -95,9 +121,16 @@ def check_plugins():
     except plugins.PluginConfigurationError as exc:
         return Result(FAILURE, '%s. Check [manager] plugins (entry points of '
                                'the %s namespace).' % (exc, plugins.NAMESPACE))
-    return Result(SUCCESS, 'Loaded: %s.' % ', '.join(
+    skipped = plugins.skipped_upstream(names)
+    used = [name for name in names if name not in skipped]
+    text = 'Loaded: %s.' % ', '.join(
         '%s (%s)' % (name, plugin.resource_type)
-        for name, plugin in zip(names, loaded.values(), strict=False)))
+        for name, plugin in zip(used, loaded.values(), strict=False))
+    if skipped:
+        return Result(WARNING, text + ' ' + ' '.join(
+            "Skipped upstream Blazar's %s: %s." % (name, why)
+            for name, why in skipped.items()))
+    return Result(SUCCESS, text)
 
 
 # --- Nova freepool ---------------------------------------------------
@@ -210,31 +243,43 @@ def _set_options():
 
 
 def deprecated_in_use(set_options, sources):
-    """Messages, one per deprecated option the files set."""
-    messages = []
-    seen = set()
+    """Messages, one per deprecated option the files set (an old name that
+    several options read names them all), in the order found."""
+    removal, renamed = {}, {}
     for group, opts in sources:
         section = _section(group)
         for opt in opts:
             current = (section, _key(opt.name))
-            if opt.deprecated_for_removal and current in set_options \
-                    and current not in seen:
-                seen.add(current)
-                reason = (' (%s)' % opt.deprecated_reason
-                          if opt.deprecated_reason else '')
-                messages.append('[%s] %s is deprecated for removal%s; set in %s.'
-                                % (section, _key(opt.name), reason,
-                                   set_options[current]))
+            if opt.deprecated_for_removal and current in set_options:
+                removal.setdefault(current, opt.deprecated_reason)
             for old in opt.deprecated_opts:
                 old_key = (_section(old.group or group), _key(old.name or opt.name))
-                if old_key == current or old_key not in set_options \
-                        or old_key in seen:
-                    continue
-                seen.add(old_key)
-                messages.append('[%s] %s is deprecated, use [%s] %s instead; '
-                                'set in %s.' % (old_key[0], old_key[1], section,
-                                                _key(opt.name), set_options[old_key]))
+                if old_key != current and old_key in set_options:
+                    targets = renamed.setdefault(old_key, [])
+                    if current not in targets:
+                        targets.append(current)
+    messages = []
+    for key, reason in removal.items():
+        if key in renamed:
+            continue
+        messages.append('[%s] %s is deprecated for removal%s; set in %s.'
+                        % (key[0], key[1], ' (%s)' % reason if reason else '',
+                           set_options[key]))
+    for key, targets in renamed.items():
+        messages.append('[%s] %s is deprecated, use %s instead; set in %s.'
+                        % (key[0], key[1], ', '.join('[%s] %s' % t for t in targets),
+                           set_options[key]))
     return messages
+
+
+def upstream_ignored_in_use(set_options):
+    """Messages, one per upstream Blazar option the files set that this
+    service ignores, saying why."""
+    from blazar.conf import upstream
+    return ["[%s] %s is upstream Blazar's option, ignored here: %s; set in %s."
+            % (group, name, reason, set_options[(_section(group), name)])
+            for group, name, reason, _secret in upstream.IGNORED
+            if (_section(group), name) in set_options]
 
 
 def check_deprecated_options():
@@ -244,6 +289,7 @@ def check_deprecated_options():
         return Result(WARNING, 'Could not read the configuration files: %s'
                       % _describe_error(exc))
     messages = deprecated_in_use(set_options, option_sources())
+    messages += upstream_ignored_in_use(set_options)
     if messages:
         return Result(WARNING, ' '.join(messages))
     return Result(SUCCESS, 'No deprecated option is set.')

@@ -17,6 +17,7 @@ from blazar.conf import placement
 from blazar.conf import preemptible
 from blazar.conf import simulator
 from blazar.conf import trustee
+from blazar.conf import upstream
 
 CONF = cfg.CONF
 
@@ -26,6 +27,7 @@ enforcement.register_opts(CONF)
 placement.register_opts(CONF)
 preemptible.register_opts(CONF)
 trustee.register_opts(CONF)
+upstream.register_opts(CONF)
 
 # transport_url and friends, so that commands can default them.
 for _group, _opts in messaging_opts.list_opts():

@@ -1,9 +1,12 @@
 from oslo_config import cfg
 
+from blazar.conf import upstream
+
 api_opts = [
     cfg.HostAddressOpt('bind_host', default='0.0.0.0',
                        help='Address blazar-api listens on (standalone server).'),
     cfg.PortOpt('bind_port', default=1234,
+                deprecated_opts=upstream.deprecated_opts('api', 'bind_port'),
                 help='Port blazar-api listens on (standalone server).'),
     cfg.IntOpt('broker_retries', default=2, min=0,
                help='How many times one API call retries reaching the message '

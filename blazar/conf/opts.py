@@ -9,6 +9,7 @@ from blazar.conf import placement
 from blazar.conf import preemptible
 from blazar.conf import simulator
 from blazar.conf import trustee
+from blazar.conf import upstream
 
 
 def list_opts():
@@ -19,6 +20,7 @@ def list_opts():
     opts.extend(placement.list_opts())
     opts.extend(preemptible.list_opts())
     opts.extend(trustee.list_opts())
+    opts.extend(upstream.list_opts())
     return opts
 
 

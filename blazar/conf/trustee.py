@@ -11,15 +11,19 @@ to a trust cannot also be scoped to a project (it is ignored here if set).
 """
 from keystoneauth1 import loading as ks_loading
 
+from blazar.conf import upstream
+
 GROUP = 'trustee'
 
 
 def register_opts(conf):
-    ks_loading.register_session_conf_options(conf, GROUP)
+    ks_loading.register_session_conf_options(
+        conf, GROUP, deprecated_opts=upstream.keystoneauth_deprecated(GROUP))
     ks_loading.register_auth_conf_options(conf, GROUP)
 
 
 def list_opts():
-    return [(GROUP, ks_loading.get_session_conf_options()
+    return [(GROUP, ks_loading.get_session_conf_options(
+        deprecated_opts=upstream.keystoneauth_deprecated(GROUP))
              + ks_loading.get_auth_common_conf_options()
              + ks_loading.get_auth_plugin_conf_options('password'))]

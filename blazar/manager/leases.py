@@ -106,7 +106,7 @@ class LeaseService:
                 reason='Start date must be later than current date')
         if end <= start:
             raise exceptions.InvalidInput(
-                reason='End date must be later than start date')
+                reason='End date must be later than start date.')
         before_end = self._before_end_time(values.get('before_end_date'), start, end)
         requested = self._validated_reservations(values.get('reservations'))
 
@@ -148,7 +148,7 @@ class LeaseService:
             return None
         before_end = dates.parse_input(value, 'before_end_date')
         if not start < before_end < end:
-            raise exceptions.InvalidInput(
+            raise exceptions.OutOfLeaseLimits(
                 reason='before_end_date must be strictly between the start '
                        'and the end of the lease')
         return before_end

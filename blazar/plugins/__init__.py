@@ -1,6 +1,7 @@
 """Resource plugins, loaded by name from the blazar.resource.plugins namespace."""
 import logging
 
+import stevedore
 from stevedore import driver
 
 from blazar import exceptions
@@ -9,14 +10,38 @@ LOG = logging.getLogger(__name__)
 NAMESPACE = 'blazar.resource.plugins'
 
 
+#: Plugin names an upstream Blazar configuration may list that this service
+#: does not (yet) have: skipped with a warning rather than refused.
+UPSTREAM_ONLY = {
+    'virtual.floatingip.plugin': 'floating IPs are not reserved by this service yet '
+                                 "(upstream's floating-IP rows are kept in the database)",
+    'dummy.vm.plugin': "upstream's plugin that does nothing",
+}
+
+
 class PluginConfigurationError(Exception):
     pass
+
+
+def skipped_upstream(names):
+    """{name: why} of the upstream-only names that :func:`load` skips."""
+    if not any(name in UPSTREAM_ONLY for name in names):
+        return {}
+    installed = {ext.name for ext in stevedore.ExtensionManager(NAMESPACE)}
+    return {name: UPSTREAM_ONLY[name] for name in names
+            if name in UPSTREAM_ONLY and name not in installed}
 
 
 def load(names):
     """Return {resource_type: plugin} for the configured plugin names."""
     plugins = {}
+    skipped = skipped_upstream(names)
+    for name, why in skipped.items():
+        LOG.warning("[manager] plugins names %s, upstream Blazar's plugin: skipped, %s.",
+                    name, why)
     for name in names:
+        if name in skipped:
+            continue
         try:
             plugin = driver.DriverManager(NAMESPACE, name, invoke_on_load=True).driver
         except Exception as exc:

@@ -48,6 +48,10 @@ def _property(session, resource_type, name):
 def _set_capabilities(session, host, resource_type, capabilities):
     current = {c.property.property_name: c for c in host.capabilities}
     for name, value in capabilities.items():
+        if value is None:   # deleted (nothing to do if the host has none)
+            if name in current:
+                host.capabilities.remove(current[name])
+            continue
         if name in current:
             current[name].capability_value = value
         else:

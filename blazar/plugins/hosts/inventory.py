@@ -30,8 +30,10 @@ HOST_FIELDS = ('id', 'hypervisor_id', 'hypervisor_hostname', 'service_name',
                'state', 'state_reason')
 
 
-def check_capabilities(capabilities):
-    """Extra capabilities: short keys, not host attributes, scalar values."""
+def check_capabilities(capabilities, allow_null=False):
+    """Extra capabilities: short keys, not host attributes, scalar values.
+    With ``allow_null`` (an update) a null value stays None: it deletes the
+    capability, as upstream's ``host-unset`` expects."""
     checked = {}
     for key, value in capabilities.items():
         if len(key) > MAX_CAPABILITY_KEY:
@@ -40,6 +42,9 @@ def check_capabilities(capabilities):
             raise exceptions.InvalidInput(
                 reason='%s is a host attribute read from Nova, not an extra '
                        'capability' % key)
+        if value is None and allow_null:
+            checked[key] = None
+            continue
         if isinstance(value, (dict, list)) or value is None:
             raise exceptions.InvalidInput(
                 reason='extra capability %s must be a string, number or boolean' % key)
@@ -75,7 +80,7 @@ def get_host(context, host_ref):
     if host is None:
         host = db_api.host_get_by_hostname(context, str(host_ref))
     if host is None:
-        raise exceptions.HostNotFound(host=host_ref)
+        raise exceptions.HostNotEnrolled(host=host_ref)
     return host
 
 
@@ -128,7 +133,7 @@ def update_host(context, host_ref, values, capability_in_use=None):
     """
     if not values:
         raise exceptions.InvalidInput(reason='No data to update')
-    capabilities = check_capabilities(values)
+    capabilities = check_capabilities(values, allow_null=True)
     with db_api.transaction(context):
         # Under the allocation lock: no reservation relying on a capability
         # can be made between the check and the change.
@@ -139,10 +144,10 @@ def update_host(context, host_ref, values, capability_in_use=None):
                        if host['capabilities'].get(k) != v}
             busy = capability_in_use(context, host, changed)
             if busy:
-                raise exceptions.CantUpdateParameter(
-                    param=', '.join(sorted(busy)),
-                    reason='a current or future reservation of host %s relies on '
-                           'it' % host['hypervisor_hostname'])
+                raise exceptions.CantAddExtraCapability(
+                    keys=', '.join(sorted(busy)), host=host['hypervisor_hostname'],
+                    reason='a current or future reservation of the host relies on '
+                           'it')
         return db_api.host_update(context, host['id'], {'updated_at': timeutils.utcnow()},
                                   capabilities, RESOURCE_TYPE)
 
@@ -151,20 +156,20 @@ def delete_host(context, host_ref):
     host = get_host(context, host_ref)
     if db_api.host_has_allocations(context, host['id'], timeutils.utcnow()):
         raise exceptions.CantDeleteHost(
-            host=host['hypervisor_hostname'], reason='the host is reserved')
+            host=host['hypervisor_hostname'], reason='The host is reserved.')
     client = nova.get_client()
     servers = client.servers_on_host(host['service_name'])
     if servers:
         raise exceptions.CantDeleteHost(
             host=host['hypervisor_hostname'],
-            reason='servers are running on it: %s'
+            reason='Servers are running on it: %s'
                    % ', '.join(s['id'] for s in servers[:5]))
     with undo.UndoLog('removal of %s' % host['hypervisor_hostname']) as steps:
         with db_api.transaction(context):
             db_api.allocation_lock(context)
             if db_api.host_has_allocations(context, host['id'], timeutils.utcnow()):
                 raise exceptions.CantDeleteHost(
-                    host=host['hypervisor_hostname'], reason='the host is reserved')
+                    host=host['hypervisor_hostname'], reason='The host is reserved.')
             db_api.host_destroy(context, host['id'])
             freepool = client.freepool()
             client.remove_host(freepool['id'], host['service_name'])

@@ -70,8 +70,8 @@ def check_params(values):
               'before_end': values.get('before_end') or 'default'}
     if params['min'] > params['max']:
         raise exceptions.InvalidRange(
-            what='hosts', reason='min (%d) is greater than max (%d)'
-                                 % (params['min'], params['max']))
+            what='hosts', reason='%s Got min %d and max %d.'
+            % (exceptions.InvalidRange.MAX_BELOW_MIN, params['min'], params['max']))
     if params['before_end'] not in BEFORE_END_ACTIONS:
         raise exceptions.MalformedParameter(
             param='before_end', reason="must be one of '', 'default', 'snapshot'")

@@ -79,9 +79,11 @@ def test_healthcheck(api):
 
 
 def test_unknown_lease_is_404(api):
-    resp = api.get('/v1/leases/%s' % uuid.uuid4())
+    lease_id = str(uuid.uuid4())
+    resp = api.get('/v1/leases/%s' % lease_id)
     assert resp.status_code == 404
-    assert 'could not be found' in resp.json()['error_message']
+    # Upstream's words, which clients and scripts match.
+    assert resp.json()['error_message'] == "Object with {'lease_id': '%s'} not found" % lease_id
 
 
 def test_non_ascii_digits_are_not_a_host_id(api):

@@ -99,7 +99,7 @@ def test_host_commands(blazar_all):
 def test_host_errors_are_clear(blazar_all):
     result = cli(blazar_all, 'host', 'create', 'compute-99', check=False)
     assert result.returncode != 0
-    assert 'Host compute-99 could not be found' in result.stderr
+    assert "Host 'compute-99' not found!" in result.stderr
     result = cli(blazar_all, 'host', 'list', token='alice:proj1', check=False)
     assert result.returncode != 0
     assert "doesn't allow blazar:oshosts:get" in result.stderr

@@ -107,7 +107,8 @@ def test_property_queries(api, stack, hyp, res, expected):
 
 @pytest.mark.parametrize('changes, words', [
     ({'min': 0}, 'reservations.0.min: 0 is not a whole number from 1'),
-    ({'min': 3, 'max': 2}, 'min (3) is greater than max (2)'),
+    ({'min': 3, 'max': 2}, 'Invalid values for min/max of hosts. Max must be equal to or '
+     'larger than min. Got min 3 and max 2.'),
     ({'max': 'two'}, 'max'),
     ({'min': None}, 'Missing parameter reservations.0.min'),
     ({'hypervisor_properties': '[">=", "$vcpus"'}, 'hypervisor_properties'),
@@ -258,3 +259,17 @@ def test_host_in_use_cannot_be_deleted_or_have_queried_capability_changed(api, s
     assert resp.status_code == 409
     assert 'gpu' in resp.json()['error_message']
     assert api.put('/v1/os-hosts/%s' % ids[0], {'rack': 'r9'}).status_code == 200
+
+
+def test_a_capability_a_reservation_relies_on_is_kept(api, stack):
+    host_id, = enrol(api, 1, gpu='a100')
+    resp = api.post('/v1/leases', lease_with([host_reservation(
+        1, 1, res='["==", "$gpu", "a100"]')]))
+    assert resp.status_code == 201, resp.text
+    for change in ({'gpu': None}, {'gpu': 'h100'}):
+        resp = api.put('/v1/os-hosts/%s' % host_id, change)
+        assert resp.status_code == 409, resp.text
+        # Upstream's words first.
+        assert resp.json()['error_message'].startswith(
+            "Can't add extracapabilities gpu to Host compute-1")
+    assert api.get('/v1/os-hosts/%s' % host_id).json()['host']['gpu'] == 'a100'

@@ -63,7 +63,7 @@ def test_a_host_running_servers_is_refused(api, stack):
     boot_on(stack.simulator.cloud, 'compute-2')
     resp = api.post('/v1/os-hosts', {'name': 'compute-2'})
     assert resp.status_code == 409
-    assert 'servers' in resp.json()['error_message']
+    assert resp.json()['error_message'].startswith('Servers [')
     assert freepool_hosts(stack.simulator.cloud) == []
 
 
@@ -77,7 +77,24 @@ def test_update_extra_capabilities(api, stack):
     resp = api.put(url, {})
     assert resp.status_code == 400
     assert 'No data to update' in resp.json()['error_message']
-    assert api.put('/v1/os-hosts/9999', {'gpu': 'x'}).status_code == 404
+    resp = api.put('/v1/os-hosts/9999', {'gpu': 'x'})
+    assert resp.status_code == 404
+    assert resp.json()['error_message'] == "Object with {'host_id': '9999'} not found"
+
+
+def test_null_capability_value_deletes_it(api, stack):
+    """As upstream: `blazar host-unset --extra gpu` sends {"gpu": null}."""
+    host = api.post('/v1/os-hosts', {'name': 'compute-1', 'gpu': 'a100',
+                                     'rack': 'r1'}).json()['host']
+    url = '/v1/os-hosts/%s' % host['id']
+    resp = api.put(url, {'gpu': None})
+    assert resp.status_code == 200, resp.text
+    assert 'gpu' not in resp.json()['host'] and resp.json()['host']['rack'] == 'r1'
+    assert 'gpu' not in api.get(url).json()['host']
+    # Deleting what the host does not have is no error.
+    assert api.put(url, {'gpu': None}).status_code == 200
+    props = api.get('/v1/os-hosts/properties').json()['resource_properties']
+    assert props == [{'property': 'rack'}]
 
 
 def test_delete_returns_the_host_to_nova(api, stack):

@@ -122,7 +122,7 @@ def test_before_end_snapshots_the_servers(api, stack):
                                   scheduler_hints={'reservation': res_id})[0]
     assert server['status'] == 'ACTIVE'
     assert api.put('/v1/leases/%s' % lease['id'],
-                   {'before_end_date': 'now'}).status_code == 400  # not after the start
+                   {'before_end_date': 'now'}).status_code == 403  # not after the start
     ctx = blazar_context.get_admin_context()
     events = {e['event_type']: e for e in db_api.lease_get(ctx, lease['id'])['events']}
     if 'before_end_lease' not in events:

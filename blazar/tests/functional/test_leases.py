@@ -72,13 +72,21 @@ def test_missing_parameters_are_named(api, body, field):
     ({'reservations': [{'min': 1}]}, 'resource_type'),
     ({'reservations': [{'resource_type': 'physical:widget'}]}, 'physical:widget'),
     ({'start_date': '2001-01-01 10:00'}, 'Start date must be later than current date'),
-    ({'end_date': in_minutes(30)}, 'End date must be later than start date'),
-    ({'before_end_date': in_minutes(200)}, 'before_end_date'),
+    ({'end_date': in_minutes(30)}, 'End date must be later than start date.'),
 ])
 def test_bad_input_is_a_400_that_says_what_and_stores_nothing(api, changes, words):
     resp = api.post('/v1/leases', lease_body(**changes))
     assert resp.status_code == 400, resp.text
     assert words in resp.json()['error_message']
+    assert api.get('/v1/leases').json()['leases'] == []
+
+
+def test_before_end_date_outside_the_lease_is_a_403_as_upstream(api):
+    resp = api.post('/v1/leases', lease_body(before_end_date=in_minutes(200)))
+    assert resp.status_code == 403, resp.text
+    message = resp.json()['error_message']
+    assert message.startswith('Datetime is out of lease limits')
+    assert 'before_end_date' in message
     assert api.get('/v1/leases').json()['leases'] == []
 
 

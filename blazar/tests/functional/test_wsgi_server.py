@@ -68,7 +68,8 @@ def write_config(tmp_path, db_url, transport_url, topic):
 
 class Gunicorn:
 
-    def __init__(self, tmp_path, config_file, gunicorn_conf=''):
+    def __init__(self, tmp_path, config_file, gunicorn_conf='',
+                 app='blazar.api.wsgi:application'):
         if not os.path.exists(GUNICORN):
             pytest.skip('gunicorn is not installed in %s (pip install gunicorn; it is '
                         'in test-requirements.txt)' % BIN)
@@ -83,7 +84,7 @@ class Gunicorn:
         self.proc = subprocess.Popen(
             [GUNICORN, '-c', str(conf_py), '--bind', '127.0.0.1:%d' % self.port,
              '--workers', '1', '--threads', '4', '--timeout', '60',
-             'blazar.api.wsgi:application'],
+             app],
             env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=str(tmp_path))
 
     def output(self):
@@ -138,6 +139,18 @@ def exercise(url):
 def test_gunicorn_serves_the_api_with_a_manager_in_process(tmp_path, migrated_sqlite):
     config_file = write_config(tmp_path, migrated_sqlite, 'fake:/', 'blazar.manager')
     server = Gunicorn(tmp_path, config_file, IN_WORKER_MANAGER)
+    try:
+        exercise(server.wait().url)
+    finally:
+        server.stop()
+
+
+def test_upstream_wsgi_path_serves_the_api(tmp_path, migrated_sqlite):
+    """blazar.wsgi.api:application, where upstream's deployment tools
+    (DevStack, Kolla, OpenStack-Ansible) point uwsgi."""
+    config_file = write_config(tmp_path, migrated_sqlite, 'fake:/', 'blazar.manager')
+    server = Gunicorn(tmp_path, config_file, IN_WORKER_MANAGER,
+                      app='blazar.wsgi.api:application')
     try:
         exercise(server.wait().url)
     finally:

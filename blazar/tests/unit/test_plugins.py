@@ -28,7 +28,7 @@ def test_each_load_makes_new_instances():
 
 @pytest.mark.parametrize('names', [
     ['no.such.plugin'],
-    ['physical.host.plugin', 'virtual.floatingip.plugin'],
+    ['physical.host.plugin', 'basic.vm.plugin'],   # upstream removed it too
     ['physical:host'],  # a resource type is not a plugin name
     [''],
 ])
@@ -37,6 +37,15 @@ def test_unknown_plugin_name(names):
         plugins.load(names)
     assert names[-1] in str(info.value)
     assert str(info.value).startswith('Cannot load plugin')
+
+
+def test_upstream_only_plugin_names_are_skipped_with_a_warning(caplog):
+    """An upstream Blazar configuration lists plugins this service does
+    not have (yet): the manager starts without them, saying so."""
+    loaded = plugins.load(['physical.host.plugin', 'virtual.floatingip.plugin',
+                           'dummy.vm.plugin'])
+    assert list(loaded) == ['physical:host']
+    assert 'virtual.floatingip.plugin' in caplog.text and 'dummy.vm.plugin' in caplog.text
 
 
 def test_two_plugins_for_one_resource_type():

@@ -297,10 +297,23 @@ def test_host_create_wrong_type_names_the_field(body, field):
     assert invalid(schemas.HOST_CREATE, body).startswith('Invalid %s:' % field)
 
 
-@pytest.mark.parametrize('value', [['a100'], {'m': 1}, None,
+@pytest.mark.parametrize('value', [['a100'], {'m': 1},
                                    'x' * (schemas.MAX_CAPABILITY_VALUE + 1)])
 def test_host_update_non_scalar_or_too_long_value(value):
     message = invalid(schemas.HOST_UPDATE, {'gpu': value})
+    assert message.startswith('Invalid gpu: ')
+    assert message.endswith(' is not a string (of at most %d characters), number, '
+                            'boolean or null (deletes it)' % schemas.MAX_CAPABILITY_VALUE)
+
+
+def test_host_update_null_deletes():
+    # `blazar host-unset --extra gpu` sends {"gpu": null}.
+    schemas.validate(schemas.HOST_UPDATE, {'gpu': None})
+
+
+@pytest.mark.parametrize('value', [None, ['a100']])
+def test_host_create_takes_no_null_capability(value):
+    message = invalid(schemas.HOST_CREATE, {'name': 'c1', 'gpu': value})
     assert message.startswith('Invalid gpu: ')
     assert message.endswith(' is not a string (of at most %d characters), number or '
                             'boolean' % schemas.MAX_CAPABILITY_VALUE)
@@ -309,7 +322,8 @@ def test_host_update_non_scalar_or_too_long_value(value):
 @pytest.mark.parametrize('body, expected', [
     ({}, 'No data to update'),
     ({'': 'x'}, 'Invalid body: an extra capability needs a name'),
-    ({'k' * 65: 'x'}, 'Extra capability key %s is longer than 64 characters' % ('k' * 65)),
+    ({'k' * 65: 'x'}, 'Extra capability key too long: %s is longer than 64 characters'
+                      % ('k' * 65)),
     ({'vcpus': 4}, 'Invalid vcpus: a host attribute read from Nova, not an extra '
                    'capability'),
     ({'name': 'c1'}, 'Invalid name: a host attribute read from Nova, not an extra '

@@ -65,7 +65,48 @@ def test_database_from_a_newer_release_fails(tmp_path):
         conn.execute(sa.text("UPDATE alembic_version SET version_num = 'f00d'"))
     result = status.check_database()
     assert result.code == status.FAILURE
-    assert 'f00d' in result.details and 'does not know' in result.details
+    assert 'f00d' in result.details and 'unknown revision' in result.details
+    assert "neither one of this code nor upstream Blazar 18's" in result.details
+
+
+def _stamped_database(tmp_path, revision, tables=()):
+    """A SQLite database with only an Alembic version (and empty
+    tables): what the checks read of an upstream database."""
+    use_database('sqlite:///%s' % (tmp_path / 'upstream.sqlite'))
+    with db_api.get_engine().begin() as conn:
+        conn.execute(sa.text('CREATE TABLE alembic_version (version_num VARCHAR(32))'))
+        conn.execute(sa.text('INSERT INTO alembic_version VALUES (:v)'), {'v': revision})
+        for table in tables:
+            conn.execute(sa.text('CREATE TABLE %s (id VARCHAR(36))' % table))
+
+
+def test_upstream_database_is_recognised(tmp_path):
+    _stamped_database(tmp_path, '553383923ca0',
+                      ('leases', 'reservations', 'computehosts', 'floatingips'))
+    with db_api.get_engine().begin() as conn:
+        conn.execute(sa.text("INSERT INTO leases VALUES ('l1'), ('l2')"))
+    result = status.check_database()
+    assert result.code == status.FAILURE
+    assert "upstream Blazar 18's schema (revision 553383923ca0; 0 computehosts, " \
+        "0 floatingips, 2 leases, 0 reservations)" in result.details
+    assert 'upgrade head' in result.details and 'back the database up' in result.details
+
+
+def test_interrupted_conversion_is_recognised(tmp_path):
+    _stamped_database(tmp_path, '553383923ca0', ('upstream18_leases',))
+    result = status.check_database()
+    assert result.code == status.FAILURE
+    assert 'was interrupted' in result.details and 'upgrade head' in result.details
+
+
+def test_older_upstream_database_is_sent_to_upstream_first(tmp_path):
+    _stamped_database(tmp_path, '02e2f2186d98')
+    result = status.check_database()
+    assert result.code == status.FAILURE
+    assert 'older than upstream Blazar 18' in result.details
+    assert "upstream Blazar 18.0.0's \"blazar-db-manage upgrade head\"" in result.details
+    with pytest.raises(migration.ConversionError, match='older than upstream'):
+        migration.upgrade('head')
 
 
 def test_unreadable_database_fails(tmp_path):

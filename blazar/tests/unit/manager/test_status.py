@@ -70,8 +70,8 @@ def test_illegal_transition_is_a_409(kind, current, target):
     assert info.value.code == 409
     assert isinstance(info.value, exceptions.Conflict)
     message = info.value.message
-    assert message == '%s id-1 is %s: it cannot go from %s to %s' % (
-        kind, current, current, target)
+    assert message == 'Invalid %s status. %s id-1 is %s: it cannot go from %s to %s' % (
+        kind.lower(), kind, current, current, target)
 
 
 @pytest.mark.parametrize('kind, state', [

@@ -1,0 +1,1 @@
+"""WSGI entry points at the paths deployment tools know (see api)."""
