@@ -12,11 +12,11 @@ import oslo_messaging as messaging
 from oslo_serialization import jsonutils
 
 from blazar import context as blazar_context
+from blazar.utils import dates
 
 CONF = cfg.CONF
 ALLOWED_EXMODS = ['blazar.exceptions']
 RPC_VERSION = '1.0'
-_PRIMITIVE_TIME = '%Y-%m-%dT%H:%M:%S.%f'
 
 _lock = threading.Lock()
 _transport = None
@@ -26,13 +26,15 @@ _notifier = None
 def to_primitive(value):
     """JSON-ready copy of a payload: the manager returns plain dicts, lists
     and datetimes, converted here directly (oslo's generic converter is
-    several times slower on large lease lists)."""
+    several times slower on large lease lists). Datetimes keep four-digit
+    years (oslo's and ``strftime`` write year 1 as '1-01-01' on glibc,
+    which nothing parses back)."""
     if isinstance(value, dict):
         return {key: to_primitive(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_primitive(item) for item in value]
     if isinstance(value, datetime.datetime):
-        return value.strftime(_PRIMITIVE_TIME)
+        return dates.format_wire(value)
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return jsonutils.to_primitive(value, convert_instances=True)

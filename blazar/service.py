@@ -13,7 +13,10 @@ CONF = cfg.CONF
 _EXTRA_LOGGERS = ['stevedore=WARN', 'oslo_policy=WARN', 'urllib3=WARN',
                   'keystoneauth=WARN', 'novaclient=WARN', 'oslo.messaging=WARN',
                   'oslo_messaging=WARN', 'amqp=WARN', 'kombu=WARN', 'alembic=WARN',
-                  'oslo_db=WARN']
+                  'oslo_db=WARN',
+                  # [oslo_messaging_notifications] driver = log writes each
+                  # notification at INFO under this logger: let it through.
+                  'oslo.messaging.notification=INFO']
 
 
 def prepare(argv=None, default_config_files=None):

@@ -11,7 +11,8 @@ Syntax (a JSON string, or the already-decoded list)::
     ["not", q]                             negation (exactly one operand)
 
 ``value`` is a JSON string, number, boolean or ``null``; the logical operators
-are case-insensitive and nest arbitrarily. Anything else raises
+are case-insensitive and nest at most :data:`MAX_DEPTH` levels deep; the
+query, as JSON text, is at most :data:`MAX_LENGTH` characters long. Anything else raises
 :class:`~blazar.exceptions.MalformedRequirements` (400) naming the offending
 term and where it sits, e.g. ``unknown operator "=>" in ["=>", "$vcpus", "4"]
 at query[1]``.
@@ -48,7 +49,10 @@ from blazar import exceptions
 __all__ = ['Cmp', 'And', 'Or', 'Not', 'ANY', 'parse', 'matches', 'predicate',
            'keys', 'combine', 'to_list', 'to_json']
 
+# Limits checked before any recursive walk (the JSON decoder's included):
+# logical nesting (and/or/not) and the length of the query as JSON text.
 MAX_DEPTH = 32
+MAX_LENGTH = 4096
 
 _COMPARISONS = {
     '==': operator.eq, '=': operator.eq, '!=': operator.ne,
@@ -110,6 +114,47 @@ def _fail(reason, node, path, hint=''):
                                        '; ' + hint if hint else ''))
 
 
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKETS = re.compile(r'[\[\]{}]')
+
+
+def _text_depth(text):
+    """How deeply lists and objects nest in JSON text (no recursion)."""
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(_STRINGS.sub('""', text)):
+        depth += 1 if bracket in '[{' else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _value_depth(value):
+    """How deeply lists and dicts nest in a decoded value (no recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (list, tuple, dict)):
+            deepest = max(deepest, depth)
+            items = item.values() if isinstance(item, dict) else item
+            stack.extend((sub, depth + 1) for sub in items)
+    return deepest
+
+
+def _check_size(query):
+    """Length and nesting, before the decoder or the parser recurse: a
+    comparison at the deepest logical level is list number MAX_DEPTH + 1."""
+    if isinstance(query, str):
+        if len(query) > MAX_LENGTH:
+            raise _Malformed('query longer than %d characters' % MAX_LENGTH)
+        depth = _text_depth(query)
+    else:
+        depth = _value_depth(query)
+        if depth <= MAX_DEPTH + 1 and len(json.dumps(query)) > MAX_LENGTH:
+            raise _Malformed('query longer than %d characters as JSON text'
+                             % MAX_LENGTH)
+    if depth > MAX_DEPTH + 1:
+        raise _Malformed('query nested more than %d levels deep' % MAX_DEPTH)
+
+
 def parse(query):
     """Parse ``query`` (JSON text, decoded list, None or an AST) to an AST.
 
@@ -123,6 +168,8 @@ def parse(query):
             return ANY
         if isinstance(query, (bytes, bytearray)):
             query = query.decode('utf-8')
+        if isinstance(query, (str, list, tuple)):
+            _check_size(query)
         if isinstance(query, str):
             if not query.strip():
                 return ANY
@@ -139,7 +186,12 @@ def parse(query):
             return ANY
         return _term(query, (), 0)
     except _Malformed as e:
-        shown = original if isinstance(original, str) else _show(original)
+        if isinstance(original, str):
+            shown = original
+        elif _value_depth(original) > MAX_DEPTH + 1:
+            shown = '[...]'
+        else:
+            shown = _show(original)
         if len(shown) > 200:
             shown = shown[:197] + '...'
         raise exceptions.MalformedRequirements(rqrms=shown, reason=str(e))

@@ -1,4 +1,5 @@
-"""The one error body of the API: {"error_code", "error_message", "error_name"}."""
+"""The one error body of the API: {"error_code", "error_message", "error_name"},
+and the one log line of each refused request."""
 import json
 import logging
 import re
@@ -57,7 +58,52 @@ class JsonErrors:
                 if header in response.headers:
                     rewritten.headers[header] = response.headers[header]
             response = rewritten
+        if response.status_int == 405 and 'Allow' not in response.headers:
+            allow = _allow(request.path_info)
+            if allow:
+                response.headers['Allow'] = allow
+        if 400 <= response.status_int < 500:
+            log_refusal(environ, response)
         return response(environ, start_response)
+
+
+def _allow(path):
+    from blazar.api import openapi
+    from blazar.api.middleware import edge
+    operations = openapi.path_operations(path)[1]
+    return edge.allowed_methods(operations) if operations else None
+
+
+_UNPRINTABLE = re.compile(r'[\x00-\x1f\x7f]')
+
+
+def _printable(text, limit=300):
+    """One line of text, control characters escaped, bounded."""
+    text = _UNPRINTABLE.sub(lambda m: '\\x%02x' % ord(m.group()), text)
+    return text if len(text) <= limit else text[:limit - 3] + '...'
+
+
+def log_refusal(environ, response):
+    """One INFO line per refused request: request id, the caller's project,
+    the route and the message (never a body)."""
+    from blazar.api import openapi
+    path = environ.get('PATH_INFO', '')
+    try:
+        path = path.encode('latin-1').decode('utf-8', 'replace')
+    except UnicodeEncodeError:
+        pass
+    route = environ.get('blazar.route') or openapi.path_operations(path)[0]
+    body = _json(response)
+    message = body.get('error_message') if isinstance(body, dict) else None
+    LOG.info('%(status)s %(method)s %(route)s (%(path)s) request %(request)s '
+             'project %(project)s: %(message)s', {
+                 'status': response.status_int,
+                 'method': _printable(environ.get('REQUEST_METHOD', '-'), 20),
+                 'route': route or 'unknown route',
+                 'path': _printable(path, 200),
+                 'request': environ.get('openstack.request_id', '-'),
+                 'project': _printable(environ.get('HTTP_X_PROJECT_ID') or '-', 64),
+                 'message': _printable(str(message or response.status))})
 
 
 def _json(response):

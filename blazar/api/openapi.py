@@ -7,12 +7,19 @@ described here from the views (blazar/api/views.py). The tests keep it true:
 the API reference examples, every response of the functional tests and a
 schemathesis run all validate against it, and every Pecan route is in it.
 
-``ROUTES`` is the single table: (path, method, summary, success status,
-success body, request body schema, query parameters, error statuses).
+``ROUTES`` is the single table (one :class:`Route` per operation: path,
+method, summary, success status and body, request body schema, query
+parameters, error statuses, the 400s a valid request may still get). The
+server routes by it too: blazar/api/middleware/edge.py answers 405 (with
+``Allow``), 415 and 413 from it before Pecan sees the request.
 """
 import copy
 
 from blazar.api import schemas
+from blazar.api import validation
+from blazar.api.controllers.v1 import availability as _availability
+from blazar.api.controllers.v1 import hosts as _hosts
+from blazar.api.controllers.v1 import preemptions as _preemptions
 
 # --- response schemas (JSON Schema draft 7 dialect, converted below) -------
 
@@ -149,123 +156,248 @@ OPENAPI_DOCUMENT = {'type': 'object', 'required': ['openapi', 'info', 'paths'],
 
 # --- query parameters ------------------------------------------------------
 
-_FLAG = {'type': 'string', 'description': "true, 1, yes or on; anything else is false"}
-_ALLOCATION_FILTERS = [('lease_id', False, _STR), ('reservation_id', False, _STR)]
-
-
 def _params(schema):
-    """Query parameters from an object schema of string values."""
+    """Query parameters from an object schema of string values (the schema a
+    controller validates its query with): [(name, required, schema)]."""
     required = set(schema.get('required', ()))
     return [(name, name in required, prop)
             for name, prop in sorted(schema['properties'].items())]
 
+
+# --- refusals ---------------------------------------------------------------
+# What the schemas cannot say: a request the document accepts may still be
+# refused with a 400 for these reasons only (message patterns, checked by
+# blazar/tests/functional/test_openapi_agreement.py). Other refusals of
+# valid requests have their own statuses: 403 (policy, enforcement), 404,
+# 409 (the current state), 413, 414, 502 and 503.
+
+def _refusal(message, reason):
+    return {'status': 400, 'message': message, 'reason': reason}
+
+
+# Any operation (blazar/api/validation.py, blazar/api/middleware/).
+COMMON_REFUSALS = [
+    _refusal(r'contains (U\+0000 \(NUL\)|a lone UTF-16 surrogate)',
+             'a string (path, query or body) holds U+0000 or a lone UTF-16 '
+             'surrogate'),
+    _refusal(r'is not valid UTF-8', 'the path, query string or body is not UTF-8'),
+    _refusal(r"the caller's (project|user) id is longer than",
+             "the caller's project or user id is longer than %d characters"
+             % validation.MAX_IDENTITY_LENGTH),
+    _refusal(r'OpenStack-API-Version', 'a malformed OpenStack-API-Version header'),
+]
+# Any operation with a body.
+BODY_REFUSALS = [
+    _refusal(r'is nested more than \d+ levels deep',
+             'the body nests more than %d levels' % validation.MAX_BODY_DEPTH),
+    _refusal(r'is not valid JSON|out of range',
+             'the body is not JSON, or holds a number out of range (not finite, '
+             'or an integer of more than 4300 digits)'),
+]
+_CALENDAR_DATE = _refusal(r'is not a date of the calendar',
+                          'a date of the right form that the calendar lacks '
+                          '(2030-02-30 10:00)')
+_QUERY_REFUSALS = [
+    _refusal(r'Malformed requirements',
+             'a property query that does not parse, or nests too deep'),
+]
+_RESERVATION_REFUSALS = _QUERY_REFUSALS + [
+    _refusal(r'resource type is not supported',
+             'a resource type whose plugin is not enabled'),
+    _refusal(r'Invalid values for min/max', 'min greater than max'),
+    _refusal(r'Unknown parameter\(s\) for |Missing parameter |Malformed parameter ',
+             "a parameter the reservation's resource type does not take, or "
+             'lacks (types other than those the schema lists)'),
+    _refusal(r'flavor .* does not exist or is not available',
+             'a flavor Nova does not have for the project'),
+]
+LEASE_CREATE_REFUSALS = [
+    _CALENDAR_DATE,
+    _refusal(r'Start date must be later than current date', 'a start in the past'),
+    _refusal(r'End date must be later than start date', 'an end not after the start'),
+] + _RESERVATION_REFUSALS
+LEASE_UPDATE_REFUSALS = [
+    _CALENDAR_DATE,
+    _refusal(r'Terminated leases can only be renamed', 'the lease has ended'),
+    _refusal(r'Cannot modify the start date of already started leases',
+             'a new start for a lease that started'),
+    _refusal(r'Start date must be later than current date', 'a start in the past'),
+    _refusal(r'End date must be later than current and start date',
+             'an end in the past or not after the start'),
+    _refusal(r'is not a reservation of lease', 'a reservation of another lease'),
+    _refusal(r'is given more than once', 'the same reservation twice'),
+] + _RESERVATION_REFUSALS
+CAPABILITY_REFUSALS = [
+    _refusal(r'an extra capability needs a name', 'an extra capability named ""'),
+    _refusal(r'Extra capability key .* is longer than',
+             'an extra capability name longer than %d characters'
+             % schemas.MAX_CAPABILITY_KEY),
+]
+MAINTENANCE_REFUSALS = [
+    _CALENDAR_DATE,
+    _refusal(r'start_date must be now or later', 'a start in the past'),
+]
+_ANSWER_REFUSALS = [
+    _CALENDAR_DATE,
+    _refusal(r'Parameter \S+ is given more than once', 'a repeated parameter'),
+    _refusal(r'Unknown parameter\(s\): ', 'a parameter the operation does not take'),
+]
+AVAILABILITY_REFUSALS = _ANSWER_REFUSALS + _RESERVATION_REFUSALS + [
+    _refusal(r'End date must be later than start date', 'an end not after the start'),
+    _refusal(r'must not be in the past', 'a start in the past'),
+    _refusal(r'Give count or amount, not both', 'both count and amount'),
+    _refusal(r'Availability queries do not support',
+             'a resource type without availability answers'),
+    _refusal(r'latest_end must be later than earliest_start',
+             'latest_end not after earliest_start (or now)'),
+    _refusal(r'Malformed parameter duration', 'a duration of zero minutes'),
+]
+USAGE_REFUSALS = _ANSWER_REFUSALS + [
+    _refusal(r'End date must be later than start date',
+             'an end (now by default) not after the start'),
+]
 
 # --- routes ----------------------------------------------------------------
 
 PUBLIC = 'public'
 _READ = (403, 503)
 _NOVA = (409, 502, 503)
+_ANSWER = (403, 409, 503)
+
+
+class Route:
+    """One documented operation. ``query``: [(name, required, schema)],
+    usually ``_params(<the controller's query schema>)``; ``errors``: the
+    statuses it may answer besides COMMON_ERRORS (and 400/413/414/415 where
+    they apply); ``refusals``: the 400s a valid request may still get;
+    ``links``: OpenAPI links of the success response."""
+
+    def __init__(self, path, method, summary, status, body, request=None,
+                 query=(), errors=(), public=False, refusals=(), links=None,
+                 example=None):
+        self.path, self.method, self.summary = path, method, summary
+        self.status, self.body, self.request = status, body, request
+        self.query, self.errors, self.public = list(query), errors, public
+        self.refusals, self.links = list(refusals), links
+        self.example = example
+
+
+# Request examples (those of the API reference, doc/source/api/samples).
+_HOST_RESERVATION = {'resource_type': 'physical:host', 'min': 1, 'max': 1,
+                     'hypervisor_properties': '[">=", "$vcpus", "2"]',
+                     'resource_properties': ''}
+_LEASE_EXAMPLE = {'name': 'lease-1', 'start_date': '2099-01-01 10:00',
+                  'end_date': '2099-01-01 12:00', 'reservations': [_HOST_RESERVATION],
+                  'events': []}
+_LEASE_LINKS = {'lease_id': '$response.body#/lease/id'}
+_HOST_LINKS = {'host_id': '$response.body#/host/id'}
 
 ROUTES = [
-    ('/', 'get', 'List API versions', 300, _list('versions', VERSION),
-     None, [], (), PUBLIC),
-    ('/versions', 'get', 'List API versions', 300, _list('versions', VERSION),
-     None, [], (), PUBLIC),
-    ('/v1', 'get', 'Show API version 1', 200, _wrap('version', VERSION),
-     None, [], (503,), None),
-    ('/v1/openapi.json', 'get', 'This OpenAPI document', 200, OPENAPI_DOCUMENT,
-     None, [], (), None),
+    Route('/', 'get', 'List API versions', 300, _list('versions', VERSION),
+          public=True),
+    Route('/versions', 'get', 'List API versions', 300, _list('versions', VERSION),
+          public=True),
+    Route('/v1', 'get', 'Show API version 1', 200, _wrap('version', VERSION),
+          errors=(503,)),
+    Route('/v1/openapi.json', 'get', 'This OpenAPI document', 200, OPENAPI_DOCUMENT),
     # Leases
-    ('/v1/leases', 'get', 'List leases (all projects for an administrator)',
-     200, _list('leases', LEASE), None, [], _READ, None),
-    ('/v1/leases', 'post', 'Create a lease', 201, _wrap('lease', LEASE),
-     schemas.LEASE_CREATE, [], (403,) + _NOVA, None),
-    ('/v1/leases/{lease_id}', 'get', 'Show a lease', 200, _wrap('lease', LEASE),
-     None, [], (403, 404, 503), None),
-    ('/v1/leases/{lease_id}', 'put', 'Update a lease', 200, _wrap('lease', LEASE),
-     schemas.LEASE_UPDATE, [], (403, 404) + _NOVA, None),
-    ('/v1/leases/{lease_id}', 'delete', 'Delete a lease', 204, None,
-     None, [], (403, 404) + _NOVA, None),
+    Route('/v1/leases', 'get', 'List leases (all projects for an administrator)',
+          200, _list('leases', LEASE), errors=_READ),
+    Route('/v1/leases', 'post', 'Create a lease', 201, _wrap('lease', LEASE),
+          request=schemas.LEASE_CREATE, errors=(403,) + _NOVA,
+          refusals=LEASE_CREATE_REFUSALS, links=_LEASE_LINKS, example=_LEASE_EXAMPLE),
+    Route('/v1/leases/{lease_id}', 'get', 'Show a lease', 200, _wrap('lease', LEASE),
+          errors=(403, 404, 503)),
+    Route('/v1/leases/{lease_id}', 'put', 'Update a lease', 200, _wrap('lease', LEASE),
+          request=schemas.LEASE_UPDATE, errors=(403, 404) + _NOVA,
+          refusals=LEASE_UPDATE_REFUSALS,
+          example={'name': 'lease-2', 'end_date': '2099-01-01 13:00'}),
+    Route('/v1/leases/{lease_id}', 'delete', 'Delete a lease', 204, None,
+          errors=(403, 404) + _NOVA),
     # Hosts
-    ('/v1/os-hosts', 'get', 'List hosts', 200, _list('hosts', HOST),
-     None, [], _READ, None),
-    ('/v1/os-hosts', 'post', 'Enrol a Nova hypervisor', 201, _wrap('host', HOST),
-     schemas.HOST_CREATE, [], (403, 404) + _NOVA, None),
-    ('/v1/os-hosts/{host_id}', 'get', 'Show a host', 200, _wrap('host', HOST),
-     None, [], (403, 404, 503), None),
-    ('/v1/os-hosts/{host_id}', 'put', 'Set extra capabilities of a host', 200,
-     _wrap('host', HOST), schemas.HOST_UPDATE, [], (403, 404) + _NOVA, None),
-    ('/v1/os-hosts/{host_id}', 'delete', 'Remove a host', 204, None,
-     None, [], (403, 404) + _NOVA, None),
-    ('/v1/os-hosts/{host_id}/allocation', 'get', "Show a host's allocations",
-     200, _wrap('allocation', ALLOCATION), None, _ALLOCATION_FILTERS,
-     (403, 404, 503), None),
-    ('/v1/os-hosts/{host_id}/allocation', 'put',
-     "Move a host's current and future reservations to other hosts (what "
-     "stays is returned)", 200, _wrap('allocation', ALLOCATION),
-     schemas.HOST_REALLOCATE, [], (403, 404) + _NOVA, None),
-    ('/v1/os-hosts/{host_id}/maintenance', 'put',
-     'Put a host into maintenance (from now or a later time)', 200,
-     _wrap('host', HOST), schemas.HOST_MAINTENANCE, [], (403, 404) + _NOVA, None),
-    ('/v1/os-hosts/{host_id}/maintenance', 'delete',
-     'Take a host out of maintenance', 204, None, None, [],
-     (403, 404) + _NOVA, None),
-    ('/v1/os-hosts/allocations', 'get', 'List allocations of every host', 200,
-     _list('allocations', ALLOCATION), None, _ALLOCATION_FILTERS, _READ, None),
-    ('/v1/os-hosts/properties', 'get', 'List extra capability names', 200,
-     _list('resource_properties', PROPERTY), None,
-     [('detail', False, _FLAG), ('all', False, _FLAG)], _READ, None),
-    ('/v1/os-hosts/properties/{name}', 'patch',
-     'Make an extra capability private or public', 200,
-     _wrap('resource_property', RESOURCE_PROPERTY),
-     schemas.RESOURCE_PROPERTY_UPDATE, [], (403, 404, 503), None),
+    Route('/v1/os-hosts', 'get', 'List hosts', 200, _list('hosts', HOST), errors=_READ),
+    Route('/v1/os-hosts', 'post', 'Enrol a Nova hypervisor', 201, _wrap('host', HOST),
+          request=schemas.HOST_CREATE, errors=(403, 404) + _NOVA,
+          refusals=CAPABILITY_REFUSALS, links=_HOST_LINKS,
+          example={'name': 'compute-2', 'gpu': 'a100'}),
+    Route('/v1/os-hosts/{host_id}', 'get', 'Show a host', 200, _wrap('host', HOST),
+          errors=(403, 404, 503)),
+    Route('/v1/os-hosts/{host_id}', 'put', 'Set extra capabilities of a host', 200,
+          _wrap('host', HOST), request=schemas.HOST_UPDATE,
+          errors=(403, 404) + _NOVA, refusals=CAPABILITY_REFUSALS,
+          example={'gpu': 'h100', 'rack': '12'}),
+    Route('/v1/os-hosts/{host_id}', 'delete', 'Remove a host', 204, None,
+          errors=(403, 404) + _NOVA),
+    Route('/v1/os-hosts/{host_id}/allocation', 'get', "Show a host's allocations",
+          200, _wrap('allocation', ALLOCATION),
+          query=_params(_hosts.ALLOCATION_QUERY), errors=(403, 404, 503)),
+    Route('/v1/os-hosts/{host_id}/allocation', 'put',
+          "Move a host's current and future reservations to other hosts (what "
+          "stays is returned)", 200, _wrap('allocation', ALLOCATION),
+          request=schemas.HOST_REALLOCATE, errors=(403, 404) + _NOVA),
+    Route('/v1/os-hosts/{host_id}/maintenance', 'put',
+          'Put a host into maintenance (from now or a later time)', 200,
+          _wrap('host', HOST), request=schemas.HOST_MAINTENANCE,
+          errors=(403, 404) + _NOVA, refusals=MAINTENANCE_REFUSALS,
+          example={'start_date': 'now', 'reason': 'disk replacement'}),
+    Route('/v1/os-hosts/{host_id}/maintenance', 'delete',
+          'Take a host out of maintenance', 204, None, errors=(403, 404) + _NOVA),
+    Route('/v1/os-hosts/allocations', 'get', 'List allocations of every host', 200,
+          _list('allocations', ALLOCATION), query=_params(_hosts.ALLOCATION_QUERY),
+          errors=_READ),
+    Route('/v1/os-hosts/properties', 'get', 'List extra capability names', 200,
+          _list('resource_properties', PROPERTY),
+          query=_params(_hosts.PROPERTIES_QUERY), errors=_READ),
+    Route('/v1/os-hosts/properties/{name}', 'patch',
+          'Make an extra capability private or public', 200,
+          _wrap('resource_property', RESOURCE_PROPERTY),
+          request=schemas.RESOURCE_PROPERTY_UPDATE, errors=(403, 404, 503),
+          example={'private': True}),
     # Preemptible servers reclaimed for reservations
-    ('/v1/preemptions', 'get', 'List the preemptible servers noticed and '
-     'reclaimed for reservations', 200, _list('preemptions', PREEMPTION), None,
-     [('lease_id', False, _STR), ('reservation_id', False, _STR),
-      ('project_id', False, _STR)], _READ, None),
+    Route('/v1/preemptions', 'get', 'List the preemptible servers noticed and '
+          'reclaimed for reservations', 200, _list('preemptions', PREEMPTION),
+          query=_params(_preemptions.LIST), errors=_READ, refusals=_ANSWER_REFUSALS),
+    # Before reserving: availability, offerings, calendar, usage
+    Route('/v1/availability', 'get',
+          'How many hosts (or instances of a shape) are free over a window', 200,
+          _wrap('availability', AVAILABILITY),
+          query=_params(_availability.HOW_MANY), errors=_ANSWER,
+          refusals=AVAILABILITY_REFUSALS),
+    Route('/v1/availability/duration', 'get',
+          'How long a number of hosts (or instances) stays free', 200,
+          _wrap('availability', AVAILABILITY),
+          query=_params(_availability.HOW_LONG), errors=_ANSWER,
+          refusals=AVAILABILITY_REFUSALS),
+    Route('/v1/offerings', 'get', 'When a lease of a size and length fits', 200,
+          _list('offerings', OFFERING), query=_params(_availability.OFFERINGS),
+          errors=_ANSWER, refusals=AVAILABILITY_REFUSALS),
+    Route('/v1/calendar', 'get', 'Free hosts or instances over time (and per '
+          'host for administrators)', 200, _wrap('calendar', CALENDAR),
+          query=_params(_availability.CALENDAR), errors=_ANSWER,
+          refusals=AVAILABILITY_REFUSALS),
+    Route('/v1/usage', 'get', 'Reserved hours per project', 200,
+          _wrap('usage', USAGE), query=_params(_availability.USAGE),
+          errors=_ANSWER, refusals=USAGE_REFUSALS),
 ]
-
-try:  # the availability routes, when their controllers are present
-    from blazar.api.controllers.v1 import availability as _availability
-except ImportError:  # pragma: no cover
-    _availability = None
-
-if _availability is not None:
-    _ANSWER = (403, 409, 503)
-    ROUTES += [
-        ('/v1/availability', 'get',
-         'How many hosts (or instances of a shape) are free over a window',
-         200, _wrap('availability', AVAILABILITY), None,
-         _params(_availability.HOW_MANY), _ANSWER, None),
-        ('/v1/availability/duration', 'get',
-         'How long a number of hosts (or instances) stays free', 200,
-         _wrap('availability', AVAILABILITY), None,
-         _params(_availability.HOW_LONG), _ANSWER, None),
-        ('/v1/offerings', 'get', 'When a lease of a size and length fits', 200,
-         _list('offerings', OFFERING), None, _params(_availability.OFFERINGS),
-         _ANSWER, None),
-        ('/v1/calendar', 'get', 'Free hosts or instances over time (and per '
-         'host for administrators)', 200, _wrap('calendar', CALENDAR), None,
-         _params(_availability.CALENDAR), _ANSWER, None),
-        ('/v1/usage', 'get', 'Reserved hours per project', 200,
-         _wrap('usage', USAGE), None, _params(_availability.USAGE), _ANSWER,
-         None),
-    ]
 
 # Every operation may also answer these: 400 for a malformed
 # OpenStack-API-Version header (or a bad parameter or body), 401 without
-# valid credentials (not on public routes), 406 for an unsupported version.
-COMMON_ERRORS = (400, 401, 406)
+# valid credentials (not on public routes), 406 for an unsupported version,
+# 414 for a URL longer than the edge takes.
+COMMON_ERRORS = (400, 401, 406, 414)
 _ERROR_TEXT = {
     400: 'Bad request: invalid body, parameter or OpenStack-API-Version header',
     401: 'Authentication required',
     403: 'Forbidden by policy or by an enforcement rule',
     404: 'Not found',
-    405: 'Method not allowed on this path',
+    405: 'Method not allowed on this path (the Allow header lists those allowed)',
     406: 'API version not supported',
     409: 'Conflict with the current state (e.g. not enough free hosts)',
     413: 'Request body larger than [oslo_middleware] max_request_body_size',
+    414: 'URL (path and query string) longer than %d characters'
+         % validation.MAX_URL_LENGTH,
+    415: 'Content-Type other than application/json (in UTF-8) on an operation '
+         'that takes a body',
     502: 'Nova or Placement answered with an error',
     503: 'Nova, Placement, the database or the manager is unavailable',
 }
@@ -311,6 +443,8 @@ def to_openapi(schema):
             out[key] = copy.deepcopy(value)
     if out.get('type') == 'array' and 'items' not in out:
         out['items'] = {}
+    if out.get('nullable') and isinstance(out.get('enum'), list) and None not in out['enum']:
+        out['enum'] = out['enum'] + [None]
     return out
 
 
@@ -358,43 +492,66 @@ def _json_response(description, schema):
             'content': {'application/json': {'schema': to_openapi(schema)}}}
 
 
-def document(server_url=None):
-    """The OpenAPI 3.0 document as a dict (``server_url``: the API's root)."""
+def _body_required(schema):
+    """An empty body is the empty object: required only if {} is refused."""
+    return not schemas.Validator(schema).is_valid({})
+
+
+def _operation(route):
+    path, method = route.path, route.method
+    takes_body = route.request is not None
+    responses = {}
+    if route.body is None:
+        responses[str(route.status)] = {'description': 'Done (no body)'}
+    else:
+        responses[str(route.status)] = _json_response('Success', route.body)
+    if route.links:
+        responses[str(route.status)]['links'] = {
+            _operation_id(other.method, other.path): {
+                'operationId': _operation_id(other.method, other.path),
+                'parameters': dict(route.links)}
+            for other in ROUTES if set(route.links) == set(_path_params(other.path))}
+    codes = set(route.errors) | set(COMMON_ERRORS)
+    if route.public:
+        codes.discard(401)
+    if takes_body:
+        codes |= {413, 415}
+    for code in sorted(codes):
+        responses[str(code)] = {'$ref': '#/components/responses/Error%d' % code}
+    refusals = COMMON_REFUSALS + (BODY_REFUSALS if takes_body else []) + route.refusals
+    responses['400'] = {
+        'description': '%s. A valid request is also refused when: %s.' % (
+            _ERROR_TEXT[400], '; '.join(r['reason'] for r in refusals)),
+        'content': {'application/json': {
+            'schema': {'$ref': '#/components/schemas/Error'}}}}
+    operation = {'operationId': _operation_id(method, path),
+                 'summary': route.summary, 'responses': responses,
+                 'x-refusals': refusals}
+    parameters = [{'name': name, 'in': 'path', 'required': True,
+                   'schema': {'type': 'string', 'minLength': 1}}
+                  for name in _path_params(path)]
+    parameters += [{'name': name, 'in': 'query', 'required': required,
+                    'schema': to_openapi(schema)}
+                   for name, required, schema in route.query]
+    if parameters:
+        operation['parameters'] = parameters
+    if takes_body:
+        media = {'schema': to_openapi(route.request)}
+        if route.example is not None:
+            media['example'] = route.example
+        operation['requestBody'] = {'required': _body_required(route.request),
+                                    'content': {'application/json': media}}
+    if route.public:
+        operation['security'] = []
+    return operation
+
+
+def document(server_url=None, auth_optional=False):
+    """The OpenAPI 3.0 document as a dict (``server_url``: the API's root;
+    ``auth_optional``: a token may be left out, as under noauth)."""
     paths = {}
-    for (path, method, summary, success, body_schema, request_schema,
-         query, errors, public) in ROUTES:
-        responses = {}
-        if body_schema is None:
-            responses[str(success)] = {'description': 'Done (no body)'}
-        else:
-            responses[str(success)] = _json_response('Success', body_schema)
-        codes = set(errors) | set(COMMON_ERRORS)
-        if public:
-            codes.discard(401)
-        if request_schema is not None or query or _path_params(path):
-            codes.add(400)
-        if request_schema is not None:
-            codes.add(413)
-        for code in sorted(codes):
-            responses[str(code)] = {'$ref': '#/components/responses/Error%d' % code}
-        operation = {'operationId': _operation_id(method, path),
-                     'summary': summary, 'responses': responses}
-        parameters = [{'name': name, 'in': 'path', 'required': True,
-                       'schema': {'type': 'string', 'minLength': 1}}
-                      for name in _path_params(path)]
-        parameters += [{'name': name, 'in': 'query', 'required': required,
-                        'schema': to_openapi(schema)}
-                       for name, required, schema in query]
-        if parameters:
-            operation['parameters'] = parameters
-        if request_schema is not None:
-            operation['requestBody'] = {
-                'required': True,
-                'content': {'application/json': {
-                    'schema': to_openapi(request_schema)}}}
-        if public:
-            operation['security'] = []
-        paths.setdefault(path, {})[method] = operation
+    for route in ROUTES:
+        paths.setdefault(route.path, {})[route.method] = _operation(route)
     doc = {
         'openapi': '3.0.3',
         'info': {
@@ -403,7 +560,15 @@ def document(server_url=None):
             'description': (
                 'Resource reservation (service type "reservation"). Every error '
                 'answers the JSON body {error_code, error_message, error_name}; '
-                'a method not listed for a path answers 405.')},
+                'a method not listed for a path answers 405 with an Allow '
+                'header. A body is JSON (application/json, UTF-8; no '
+                'Content-Type counts as JSON): another Content-Type is a 415 '
+                'on an operation that takes a body and is ignored, with the '
+                'body, on the others. No string (path, query, body) may hold '
+                'U+0000 or a lone UTF-16 surrogate; dates are UTC '
+                "'YYYY-MM-DD HH:MM' (minute precision: seconds are refused). "
+                'Each operation lists under x-refusals the 400s a request '
+                'that its schemas accept may still get.')},
         'paths': paths,
         'components': {
             'securitySchemes': {'token': {
@@ -418,7 +583,7 @@ def document(server_url=None):
                         'schema': {'$ref': '#/components/schemas/Error'}}}}
                 for code, text in sorted(_ERROR_TEXT.items())},
         },
-        'security': [{'token': []}],
+        'security': [{}, {'token': []}] if auth_optional else [{'token': []}],
     }
     if server_url:
         doc['servers'] = [{'url': server_url.rstrip('/')}]
@@ -441,12 +606,8 @@ def _match(doc, path):
     return best
 
 
-def operation(doc, method, path):
-    """(path template, operation or None) of a concrete request path:
-    (None, None) when no documented path matches. Pecan strips a '.json'
-    extension before routing, so '/v1/leases.json' is '/v1/leases' and
-    '/v1/openapi' is '/v1/openapi.json'."""
-    path = path.split('?', 1)[0].rstrip('/') or '/'
+def _lookup(doc, path):
+    path = path.rstrip('/') or '/'
     best = _match(doc, path)
     if best is None and path.endswith('.json'):
         best = _match(doc, path[:-len('.json')])
@@ -454,9 +615,32 @@ def operation(doc, method, path):
         best = _match(doc, path + '.json')
         if best is not None and not best[1].endswith('.json'):
             best = None
+    return best
+
+
+def operation(doc, method, path):
+    """(path template, operation or None) of a concrete request path:
+    (None, None) when no documented path matches. Pecan strips a '.json'
+    extension before routing, so '/v1/leases.json' is '/v1/leases' and
+    '/v1/openapi' is '/v1/openapi.json'."""
+    best = _lookup(doc, path)
     if best is None:
         return None, None
     return best[1], best[2].get(method.lower())
+
+
+_routing = []
+
+
+def path_operations(path):
+    """(path template, {method: operation}) of a concrete request path, as
+    the server routes it; (None, None) when no documented path matches."""
+    if not _routing:
+        _routing.append(document())
+    best = _lookup(_routing[0], path)
+    if best is None:
+        return None, None
+    return best[1], best[2]
 
 
 def response_schema(doc, op, status):
@@ -483,8 +667,10 @@ def check_response(doc, method, path, status, body):
     template, op = operation(doc, method, path)
     where = '%s %s -> %s' % (method.upper(), path, status)
     if op is None:
-        # Undocumented path or method: only the error body of a 404/405.
-        if status not in (404, 405) and not (template is None and status in (401, 406)):
+        # Undocumented path or method: only an error body (404/405, or 400
+        # and 414 for a path the edge refuses whatever it routes to).
+        if status not in (400, 404, 405, 414) and not (
+                template is None and status in (401, 406)):
             return ['%s: %s is not documented' % (
                 where, 'path' if template is None else 'method')]
         schema = to_json_schema(to_openapi(ERROR))

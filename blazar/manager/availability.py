@@ -96,6 +96,14 @@ def _add(t, delta):
         return MAX_DATE
 
 
+def _sub(t, delta):
+    """``t - delta``, no earlier than year 1 (no overflow)."""
+    try:
+        return t - delta
+    except OverflowError:
+        return datetime.datetime.min
+
+
 def _ceil_minute(t):
     if t.second or t.microsecond:
         return t.replace(second=0, microsecond=0) + MINUTE
@@ -262,7 +270,7 @@ class AvailabilityService:
         now = dates.utcnow_minute()
         end = dates.parse_input(end_date, 'end_date', now) if end_date else now
         start = (dates.parse_input(start_date, 'start_date', now) if start_date
-                 else end - DEFAULT_USAGE_FRAME)
+                 else _sub(end, DEFAULT_USAGE_FRAME))
         if end <= start:
             raise exceptions.InvalidInput(
                 reason='End date must be later than start date')

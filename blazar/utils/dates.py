@@ -1,4 +1,13 @@
-"""Dates on the wire: naive UTC, minute precision in, fixed formats out."""
+"""Dates on the wire: naive UTC, minute precision in, fixed formats out.
+
+A request date is ``YYYY-MM-DD HH:MM`` (UTC) or ``now``: ASCII digits, a
+four-digit year from 0001 to 9999, no seconds (leases have minute
+precision, and silently dropping seconds would start and end a lease
+earlier than asked). A ``T`` separator and a ``Z`` or ``+00:00`` suffix are
+tolerated. Dates go out, and cross RPC, with four-digit years for every
+year from 1 to 9999 (``strftime('%Y')`` writes year 1 as ``1`` on glibc, so
+nothing here uses it).
+"""
 import datetime
 import re
 
@@ -9,12 +18,18 @@ from blazar import exceptions
 # What python-blazarclient and the dashboard parse.
 WIRE_FORMAT = '%Y-%m-%dT%H:%M:%S.%f'
 TIMESTAMP_FORMAT = '%Y-%m-%d %H:%M:%S'
+# Upstream Blazar's input format, named in its error message.
+INPUT_FORMAT = '%Y-%m-%d %H:%M'
 
 _INPUT = re.compile(
-    r'^(?P<date>\d{4}-\d{2}-\d{2})[ T](?P<hour>\d{2}):(?P<minute>\d{2})'
-    r'(?::(?P<second>[0-5]\d)(?:\.\d{1,6})?)?(?:Z|\+00:00)?\Z')
+    r'^(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[ T](?P<hour>[0-9]{2}):(?P<minute>[0-9]{2})'
+    r'(?:Z|\+00:00)?$')
+# The same in the dialect of JSON Schema (ECMA 262: '$' is the very end).
 INPUT_PATTERN = _INPUT.pattern.replace('(?P<date>', '(').replace(
-    '(?P<hour>', '(').replace('(?P<minute>', '(').replace('(?P<second>', '(')
+    '(?P<hour>', '(').replace('(?P<minute>', '(')
+_WITH_SECONDS = re.compile(
+    r'^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?'
+    r'(?:Z|\+00:00)?\Z')
 
 
 def utcnow_minute():
@@ -37,27 +52,72 @@ def start_or_now(start, now):
     return start
 
 
-def parse_input(value, field, now=None):
-    """Parse a request date ('YYYY-MM-DD HH:MM' UTC, or 'now').
+def invalid(value, field, why=None):
+    """The 400 for a request date: upstream's words first, then ours."""
+    shown = value if isinstance(value, str) else repr(value)
+    if len(shown) > 64:
+        shown = shown[:61] + '...'
+    detail = why or ("%s must be a UTC date 'YYYY-MM-DD HH:MM' or 'now'" % field)
+    return exceptions.InvalidDate(
+        '%s is an invalid date. Required format: %s (%s)' % (shown, INPUT_FORMAT, detail))
 
-    Seconds, a 'T' separator and a UTC suffix are tolerated, and truncated to
-    the minute: leases have minute precision.
-    """
+
+def why_invalid(value, field):
+    """The reason a string is not a request date (None if it is one)."""
+    if value == 'now':
+        return None
+    if not isinstance(value, str):
+        return "%s must be a string" % field
+    if not value.isascii():
+        return '%s must be written with ASCII digits' % field
+    if _WITH_SECONDS.match(value):
+        return ('%s has seconds: dates have minute precision, '
+                "write 'YYYY-MM-DD HH:MM'" % field)
+    match = _INPUT.fullmatch(value)
+    if not match:
+        return "%s must be a UTC date 'YYYY-MM-DD HH:MM' or 'now'" % field
+    try:
+        datetime.datetime.strptime(
+            '%s %s:%s' % (match['date'], match['hour'], match['minute']), INPUT_FORMAT)
+    except ValueError:
+        return '%s is not a date of the calendar (years 0001 to 9999)' % field
+    return None
+
+
+def parse_input(value, field, now=None):
+    """Parse a request date ('YYYY-MM-DD HH:MM' UTC, or 'now'); a 400
+    naming the field and what is wrong otherwise."""
     if value == 'now':
         return now or utcnow_minute()
-    match = _INPUT.fullmatch(value) if isinstance(value, str) else None
-    if not match:
-        raise exceptions.InvalidDate(date=value, field=field)
-    try:
-        return datetime.datetime.strptime(
-            '%s %s:%s' % (match['date'], match['hour'], match['minute']),
-            '%Y-%m-%d %H:%M')
-    except ValueError:
-        raise exceptions.InvalidDate(date=value, field=field)
+    why = why_invalid(value, field)
+    if why is not None:
+        raise invalid(value, field, why)
+    match = _INPUT.fullmatch(value)
+    return datetime.datetime.strptime(
+        '%s %s:%s' % (match['date'], match['hour'], match['minute']), INPUT_FORMAT)
 
 
-# What a naive datetime looks like after RPC (oslo's to_primitive).
-_PRIMITIVE = re.compile(r'^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}\Z')
+def format_wire(value):
+    """A naive datetime as 'YYYY-MM-DDTHH:MM:SS.ffffff', four-digit year."""
+    return '%04d-%02d-%02dT%02d:%02d:%02d.%06d' % (
+        value.year, value.month, value.day, value.hour, value.minute,
+        value.second, value.microsecond)
+
+
+def format_timestamp(value):
+    """A naive datetime as 'YYYY-MM-DD HH:MM:SS', four-digit year."""
+    return '%04d-%02d-%02d %02d:%02d:%02d' % (
+        value.year, value.month, value.day, value.hour, value.minute, value.second)
+
+
+def format_minute(value):
+    """A naive datetime as a request writes it: 'YYYY-MM-DD HH:MM'."""
+    return '%04d-%02d-%02d %02d:%02d' % (
+        value.year, value.month, value.day, value.hour, value.minute)
+
+
+# What a naive datetime looks like after RPC (blazar.rpc.to_primitive).
+_PRIMITIVE = re.compile(r'^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}\Z')
 
 
 def to_wire(value):
@@ -65,7 +125,7 @@ def to_wire(value):
     if isinstance(value, str) and _PRIMITIVE.match(value):
         return value
     value = _as_datetime(value)
-    return value.strftime(WIRE_FORMAT) if value else None
+    return format_wire(value) if value else None
 
 
 def to_timestamp(value):
@@ -73,7 +133,7 @@ def to_timestamp(value):
     if isinstance(value, str) and _PRIMITIVE.match(value):
         return value[:10] + ' ' + value[11:19]
     value = _as_datetime(value)
-    return value.strftime(TIMESTAMP_FORMAT) if value else None
+    return format_timestamp(value) if value else None
 
 
 def _as_datetime(value):

@@ -3,6 +3,7 @@
 Production deployments run blazar.api.wsgi:application under uwsgi or
 gunicorn instead.
 """
+import json
 import logging
 import socketserver
 import threading
@@ -19,6 +20,34 @@ class _Server(socketserver.ThreadingMixIn, simple_server.WSGIServer):
 
 
 class _Handler(simple_server.WSGIRequestHandler):
+
+    def get_environ(self):
+        env = super().get_environ()
+        if self.headers.get('Content-Type') is None:
+            # wsgiref writes 'text/plain' for a request without one; the API
+            # reads a body without Content-Type as JSON (as under uwsgi).
+            env.pop('CONTENT_TYPE', None)
+        return env
+
+    def send_error(self, code, message=None, explain=None):
+        """What http.server refuses itself (a request line over 64 KiB, too
+        many or too long headers, a malformed request line) answers the
+        API's JSON error body too."""
+        short = self.responses.get(code, ('Error',))[0]
+        if code == 414:
+            message = 'The URL is longer than the server takes'
+        body = json.dumps({'error_code': code, 'error_message': message or short,
+                           'error_name': code}).encode('utf-8')
+        # One line per refused request, as the API writes for its own.
+        LOG.info('%d %s before routing: %s', code, self.client_address[0],
+                 message or short)
+        self.send_response(code, short)
+        self.send_header('Connection', 'close')
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        if self.command != 'HEAD':
+            self.wfile.write(body)
 
     def log_message(self, fmt, *args):
         LOG.debug('%s %s', self.client_address[0], fmt % args)

@@ -2,6 +2,7 @@
 copy of their Placement inventories and traits."""
 import sqlalchemy as sa
 
+from blazar import exceptions
 from blazar.db import models
 from blazar.db.api.core import _reader
 from blazar.db.api.core import _row
@@ -46,15 +47,27 @@ def _property(session, resource_type, name):
 
 def _set_capabilities(session, host, resource_type, capabilities):
     current = {c.property.property_name: c for c in host.capabilities}
+    removed = []
     for name, value in capabilities.items():
         if value is None:   # deleted (nothing to do if the host has none)
             if name in current:
                 host.capabilities.remove(current[name])
+                removed.append(current[name])
             continue
         if name in current:
             current[name].capability_value = value
         else:
             prop = _property(session, resource_type, name)
+            # MariaDB compares names by its collation ('GPU' is 'gpu'
+            # there): a name that finds a property the host already has
+            # under another spelling is a conflict, not a second row.
+            same = [c.property.property_name for c in host.capabilities + removed
+                    if c.property is prop or c.property_id == prop.id]
+            if same:
+                raise exceptions.Conflict(
+                    reason='extra capability %r is the same name as %r for the '
+                           'database (its collation compares them equal)'
+                           % (name, same[0]))
             host.capabilities.append(models.HostCapability(
                 property=prop, capability_value=value))
 

@@ -79,7 +79,8 @@ def placement_inventory(hostname):
 def get_host(context, host_ref):
     """A host by our id or by hypervisor hostname; 404 if not enrolled."""
     host = None
-    if str(host_ref).isascii() and str(host_ref).isdigit():
+    # Ids are 32-bit integers on every backend; larger digits are a name.
+    if str(host_ref).isascii() and str(host_ref).isdigit() and int(host_ref) < 2 ** 31:
         host = db_api.host_get(context, int(host_ref))
     if host is None:
         host = db_api.host_get_by_hostname(context, str(host_ref))

@@ -66,11 +66,12 @@ def test_malformed_json_is_400_and_stores_nothing(api):
     assert api.get('/v1/leases').json() == {'leases': []}
 
 
-def test_other_content_type_is_400(api):
+def test_other_content_type_is_415(api):
     resp = api.request('POST', '/v1/leases', data='name=x',
                        headers={'Content-Type': 'application/x-www-form-urlencoded'})
-    assert resp.status_code == 400
+    assert resp.status_code == 415
     assert 'Content-Type' in resp.json()['error_message']
+    assert api.get('/v1/leases').json() == {'leases': []}
 
 
 def test_healthcheck(api):

@@ -322,7 +322,8 @@ def test_usage_per_project(api):
 
 @pytest.mark.parametrize('path, params, words', [
     ('/v1/availability', {}, 'Missing parameter end_date'),
-    ('/v1/availability', {'end_date': 'tomorrow'}, 'Invalid end_date'),
+    ('/v1/availability', {'end_date': 'tomorrow'}, 'tomorrow is an invalid date. '
+     "Required format: %Y-%m-%d %H:%M (end_date must be"),
     ('/v1/availability', {'end_date': '2099-01-01 10:00', 'colour': 'x'},
      'Unknown parameter(s): colour'),
     ('/v1/availability', {'end_date': '2099-01-01 10:00', 'start_date': '2000-01-01 10:00'},
@@ -346,7 +347,9 @@ def test_usage_per_project(api):
     ('/v1/calendar', {'start_date': '2099-01-02 10:00', 'end_date': '2099-01-01 10:00'},
      'End date must be later than start date'),
     ('/v1/calendar', {'hosts': 'maybe'}, 'Invalid hosts'),
-    ('/v1/usage', {'start_date': 'yesterday'}, 'Invalid start_date'),
+    ('/v1/usage', {'start_date': 'yesterday'}, '(start_date must be'),
+    ('/v1/usage', {'start_date': 'now'}, '(start_date must be'),
+    ('/v1/calendar', {'start_date': '2099-01-01 10:00:30'}, '(start_date has seconds'),
     ('/v1/usage?project_id=a&project_id=b', None, 'project_id is given more than once'),
 ])
 def test_bad_parameters_are_400s_naming_them(api, path, params, words):

@@ -108,11 +108,11 @@ def test_property_queries(api, stack, hyp, res, expected):
 
 
 @pytest.mark.parametrize('changes, words', [
-    ({'min': 0}, 'min must be at least 1'),
+    ({'min': 0}, 'reservations.0.min: 0 is not a whole number from 1'),
     ({'min': 3, 'max': 2}, 'Invalid values for min/max of hosts. Max must be equal to or '
      'larger than min. Got min 3 and max 2.'),
     ({'max': 'two'}, 'max'),
-    ({'min': None}, 'Missing parameter min'),
+    ({'min': None}, 'Missing parameter reservations.0.min'),
     ({'hypervisor_properties': '[">=", "$vcpus"'}, 'hypervisor_properties'),
     ({'resource_properties': '["=>", "$gpu", "a"]'}, '=>'),
     ({'before_end': 'explode'}, 'before_end'),

@@ -9,13 +9,13 @@ import pecan
 
 from blazar import exceptions
 from blazar import policy
+from blazar.allocation import properties
 from blazar.api import controllers as c
 from blazar.api import schemas
 from blazar.manager import availability as answers
 from blazar.utils import dates
 
-_DATE = {'type': 'string', 'pattern': r'^now$|' + dates.INPUT_PATTERN,
-         'description': "a UTC date 'YYYY-MM-DD HH:MM' or 'now'"}
+_DATE = schemas.DATE
 _WHOLE = {'type': 'string', 'pattern': r'^[1-9][0-9]{0,5}$',
           'description': 'a whole number from 1 to 999999'}
 _LIMIT = {'type': 'string', 'pattern': r'^([1-9]|[1-4][0-9]|50)$',
@@ -24,12 +24,20 @@ _DURATION = {'type': 'string', 'minLength': 1,
              'pattern': answers.DURATION_PATTERN,
              'description': "a number of minutes or a duration such as '90m', "
                             "'8h', '2d' or '1d12h'"}
-_QUERY = {'type': 'string', 'maxLength': 65535,
-          'description': 'a property query (JSON text)'}
+_QUERY = {'type': 'string', 'maxLength': properties.MAX_LENGTH,
+          'description': 'a property query (JSON text of at most %d characters, '
+                         'nested at most %d levels)'
+                         % (properties.MAX_LENGTH, properties.MAX_DEPTH)}
 _TEXT = {'type': 'string', 'minLength': 1, 'maxLength': 255,
          'description': 'a non-empty string of at most 255 characters'}
-_SIZE = {'type': 'string', 'pattern': r'^[0-9]{1,10}$',
-         'description': 'a whole number (as in a lease reservation)'}
+
+
+def _size(lowest):
+    return {'type': 'string', 'pattern': schemas.digits(schemas.INT_MAX, lowest),
+            'description': 'a whole number from %d to %d (as in a lease '
+                           'reservation)' % (lowest, schemas.INT_MAX)}
+
+
 # The reservation description, as in a lease: physical:host's property
 # queries, virtual:instance's shape, flavor:instance's flavor (the resource
 # type's plugin checks them and refuses the others).
@@ -38,10 +46,12 @@ _RESOURCE = {'resource_type': {'type': 'string', 'minLength': 1, 'maxLength': 66
                                               "(default), 'virtual:instance' or "
                                               "'flavor:instance'"},
              'hypervisor_properties': _QUERY, 'resource_properties': _QUERY,
-             'vcpus': _SIZE, 'memory_mb': _SIZE, 'disk_gb': _SIZE,
+             'vcpus': _size(1), 'memory_mb': _size(1), 'disk_gb': _size(0),
              'flavor_id': _TEXT,
              'affinity': {'type': 'string',
-                          'pattern': r'^(?i:true|false|yes|no|on|off|1|0|none|null)?$',
+                          'pattern': schemas.any_case(
+                              '', 'true', 'false', 'yes', 'no', 'on', 'off', '1',
+                              '0', 'none', 'null'),
                           'description': 'instances: true (one host), false '
                                          '(distinct hosts) or none (anywhere)'}}
 RESOURCE_PARAMS = ('hypervisor_properties', 'resource_properties', 'vcpus',
@@ -61,11 +71,13 @@ HOW_LONG = _schema(start_date=_DATE, count=_WHOLE, amount=_AMOUNT)
 OFFERINGS = _schema(['duration'], count=_WHOLE, amount=_AMOUNT,
                     duration=_DURATION, earliest_start=_DATE, latest_end=_DATE,
                     limit=_LIMIT, name=_TEXT)
-_BOOLEAN = {'type': 'string', 'pattern': r'^(?i:true|false|yes|no|1|0)$',
+_BOOLEAN = {'type': 'string',
+            'pattern': schemas.any_case('true', 'false', 'yes', 'no', '1', '0'),
             'description': 'true or false'}
 CALENDAR = _schema(start_date=_DATE, end_date=_DATE, hosts=_BOOLEAN)
+# Usage ends now unless told otherwise: its start is a date, never 'now'.
 USAGE = {'type': 'object',
-         'properties': {'start_date': _DATE, 'end_date': _DATE,
+         'properties': {'start_date': schemas.PAST_OR_FUTURE_DATE, 'end_date': _DATE,
                         'project_id': _TEXT}}
 
 

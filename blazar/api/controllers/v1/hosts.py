@@ -7,10 +7,19 @@ from blazar.api import schemas
 from blazar.api import views
 
 RESOURCE_TYPE = 'physical:host'
+_STR = {'type': 'string'}
+_FLAG = {'type': 'string', 'description': "true, 1, yes or on; anything else is false"}
+# Query parameters (as the OpenAPI document lists them; others are ignored).
+ALLOCATION_QUERY = {'type': 'object', 'properties': {
+    'lease_id': dict(_STR, description='only this lease (empty: any)'),
+    'reservation_id': dict(_STR, description='only this reservation (empty: any)')}}
+PROPERTIES_QUERY = {'type': 'object', 'properties': {
+    'detail': _FLAG, 'all': dict(_FLAG, description=_FLAG['description']
+                                 + ' (administrators: private ones too)')}}
 
 
 def _allocation_filters():
-    return {key: pecan.request.GET[key] for key in ('lease_id', 'reservation_id')
+    return {key: pecan.request.GET[key] for key in ALLOCATION_QUERY['properties']
             if pecan.request.GET.get(key)}
 
 

@@ -6,7 +6,8 @@ from blazar.api import controllers as c
 from blazar.api import views
 from blazar.api.controllers.v1 import availability
 
-_TEXT = {'type': 'string', 'minLength': 1, 'maxLength': 255}
+_TEXT = {'type': 'string', 'minLength': 1, 'maxLength': 255,
+         'description': 'a non-empty string of at most 255 characters'}
 LIST = {'type': 'object',
         'properties': {key: _TEXT for key in ('lease_id', 'reservation_id', 'project_id')}}
 

@@ -191,3 +191,83 @@ def test_every_pecan_route_is_documented_and_vice_versa():
     documented = _documented()
     assert sorted(pecan_routes - documented) == [], 'routes missing from the document'
     assert sorted(documented - pecan_routes) == [], 'documented routes the app lacks'
+
+
+# --- what the server takes (issue 16) ---------------------------------------
+
+def _schemas(node):
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _schemas(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _schemas(value)
+
+
+def test_patterns_are_json_schema_patterns():
+    # ECMA 262: no Python-only syntax (the server reads \d as ASCII too).
+    for schema in _schemas(DOC['paths']):
+        pattern = schema.get('pattern')
+        if isinstance(pattern, str):
+            for python_only in ('\\Z', '(?i', '(?P<'):
+                assert python_only not in pattern, pattern
+
+
+def test_request_examples_are_valid_requests():
+    from blazar.api import schemas
+    examples = 0
+    for route in openapi.ROUTES:
+        if route.example is not None:
+            schemas.validate(route.request, route.example)
+            examples += 1
+    assert examples >= 5
+
+
+def test_an_optional_body_is_documented_as_optional():
+    from blazar.api import schemas
+    for route in openapi.ROUTES:
+        if route.request is None:
+            continue
+        body = DOC['paths'][route.path][route.method]['requestBody']
+        assert body['required'] == (not schemas.Validator(route.request).is_valid({}))
+    assert DOC['paths']['/v1/leases']['post']['requestBody']['required'] is True
+    assert DOC['paths']['/v1/leases/{lease_id}']['put']['requestBody']['required'] is False
+
+
+def test_size_type_and_url_refusals_are_documented():
+    for path, ops in DOC['paths'].items():
+        for method, op in ops.items():
+            codes = set(op['responses'])
+            assert '414' in codes, (method, path)
+            assert ({'413', '415'} <= codes) == ('requestBody' in op), (method, path)
+
+
+def test_every_operation_lists_its_refusals():
+    import re
+    for path, ops in DOC['paths'].items():
+        for method, op in ops.items():
+            refusals = op['x-refusals']
+            assert refusals, (method, path)
+            for refusal in refusals:
+                assert refusal['status'] == 400 and refusal['reason']
+                re.compile(refusal['message'])
+            described = op['responses']['400']['description']
+            assert all(r['reason'] in described for r in refusals)
+
+
+def test_a_token_is_optional_only_under_noauth():
+    assert DOC['security'] == [{'token': []}]
+    assert openapi.document(auth_optional=True)['security'] == [{}, {'token': []}]
+
+
+def test_query_parameters_come_from_the_controllers_schemas():
+    from blazar.api.controllers.v1 import availability
+    from blazar.api.controllers.v1 import preemptions
+    ops = DOC['paths']
+    usage = {p['name']: p for p in ops['/v1/usage']['get']['parameters']}
+    assert usage['start_date']['schema'] == openapi.to_openapi(
+        availability.USAGE['properties']['start_date'])
+    listed = {p['name']: p for p in ops['/v1/preemptions']['get']['parameters']}
+    assert set(listed) == set(preemptions.LIST['properties'])
+    assert listed['lease_id']['schema']['minLength'] == 1

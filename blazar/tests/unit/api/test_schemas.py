@@ -41,11 +41,19 @@ def invalid(schema, body):
     lease_create(reservations=[]),
     lease_create(reservations=DROP, events=DROP),
     lease_create(events=[{'event_type': 'before_end_lease', 'time': 'x'}]),
-    lease_create(start_date='2030-01-01T10:00:00.000000',
-                 end_date='2030-01-02T10:00:00Z'),
+    lease_create(start_date='2030-01-01T10:00', end_date='2030-01-02T10:00Z'),
     lease_create(name='x' * 255),
     lease_create(reservations=[dict(HOST_RESERVATION),
-                               {'resource_type': 'virtual:instance', 'vcpus': 1}]),
+                               {'resource_type': 'virtual:instance', 'vcpus': 1,
+                                'memory_mb': '1024', 'disk_gb': 0, 'amount': '2',
+                                'affinity': 'False', 'resource_properties': ''}]),
+    lease_create(reservations=[{'resource_type': 'flavor:instance', 'flavor_id': 'f1',
+                                'amount': 1, 'affinity': None}]),
+    lease_create(reservations=[dict(HOST_RESERVATION, min='1', max='2147483647',
+                                    hypervisor_properties=['>=', '$vcpus', 2])]),
+    # Another type's plugin checks its own parameters.
+    lease_create(reservations=[{'resource_type': 'virtual:floatingip',
+                                'network_id': 'n1', 'amount': 1}]),
 ], ids=lambda b: ','.join(sorted(b)))
 def test_lease_create_accepts_client_bodies(body):
     assert schemas.validate(schemas.LEASE_CREATE, body) is None
@@ -77,7 +85,8 @@ def test_host_create_accepts_client_bodies(body):
 
 
 @pytest.mark.parametrize('body', [
-    {}, {'gpu': 'h100'}, {'gpu': 'h100', 'cores': 128, 'ssd': False},
+    {'gpu': 'h100'}, {'gpu': 'h100', 'cores': 128, 'ssd': False},
+    {'notes': 'x' * schemas.MAX_CAPABILITY_VALUE}, {'k' * 64: 'v'},
 ])
 def test_host_update_accepts_client_bodies(body):
     assert schemas.validate(schemas.HOST_UPDATE, body) is None
@@ -99,10 +108,6 @@ def test_lease_create_missing_parameter(missing):
 
 @pytest.mark.parametrize('field, value', [
     ('name', 5), ('name', ''), ('name', 'x' * 256), ('name', None),
-    ('start_date', 5), ('start_date', 'tomorrow'), ('start_date', '2030-01-01'),
-    ('start_date', None), ('start_date', 'NOW'),
-    ('end_date', '01/02/2030 10:00'), ('end_date', '2030-01-02 10:00+02:00'),
-    ('before_end_date', 'soon'), ('before_end_date', 7),
     ('reservations', {}), ('reservations', 'physical:host'),
     ('events', {}),
 ])
@@ -112,10 +117,42 @@ def test_lease_create_wrong_type_or_format_names_the_field(field, value):
     assert repr(value)[:40] in message
 
 
+@pytest.mark.parametrize('field, value', [
+    ('start_date', 5), ('start_date', 'tomorrow'), ('start_date', '2030-01-01'),
+    ('start_date', None), ('start_date', 'NOW'),
+    ('end_date', '01/02/2030 10:00'), ('end_date', '2030-01-02 10:00+02:00'),
+    ('before_end_date', 'soon'), ('before_end_date', 7),
+])
+def test_bad_date_has_upstreams_words_and_names_the_field(field, value):
+    message = invalid(schemas.LEASE_CREATE, lease_create(**{field: value}))
+    shown = value if isinstance(value, str) else repr(value)
+    assert message.startswith('%s is an invalid date. Required format: '
+                              '%%Y-%%m-%%d %%H:%%M (%s ' % (shown, field))
+
+
 def test_date_error_says_what_is_expected():
     message = invalid(schemas.LEASE_CREATE, lease_create(end_date='tomorrow'))
-    assert message == ("Invalid end_date: 'tomorrow' is not a UTC date "
-                       "'YYYY-MM-DD HH:MM' or 'now'")
+    assert message == ("tomorrow is an invalid date. Required format: %Y-%m-%d %H:%M "
+                       "(end_date must be a UTC date 'YYYY-MM-DD HH:MM' or 'now')")
+
+
+@pytest.mark.parametrize('value', ['2030-01-01 10:00:59', '2030-01-01T10:00:00Z',
+                                   '2030-01-01 10:00:00.000000'])
+def test_seconds_are_a_400_that_says_so(value):
+    message = invalid(schemas.LEASE_CREATE, lease_create(start_date=value))
+    assert 'start_date has seconds: dates have minute precision' in message
+
+
+def test_non_ascii_digits_are_a_400():
+    message = invalid(schemas.LEASE_CREATE,
+                      lease_create(start_date='\uff12\uff10\uff13\uff10-01-01 10:00'))
+    assert 'start_date must be written with ASCII digits' in message
+
+
+def test_a_trailing_newline_is_not_the_end_of_the_text():
+    # JSON Schema (ECMA 262) reads '$' as the very end, so does the server.
+    message = invalid(schemas.LEASE_CREATE, lease_create(end_date='2030-01-02 10:00\n'))
+    assert 'is an invalid date' in message
 
 
 @pytest.mark.parametrize('value, field', [
@@ -190,12 +227,57 @@ def test_lease_update_invalid(body, expected):
 
 
 @pytest.mark.parametrize('field, value', [
-    ('name', ''), ('name', 1), ('start_date', 'later'), ('end_date', 20300101),
-    ('before_end_date', '2030-01-01'), ('reservations', {'id': 'r1'}),
+    ('name', ''), ('name', 1), ('reservations', {'id': 'r1'}),
 ])
 def test_lease_update_wrong_type_names_the_field(field, value):
     assert invalid(schemas.LEASE_UPDATE, {field: value}).startswith(
         'Invalid %s:' % field)
+
+
+@pytest.mark.parametrize('field, value', [
+    ('start_date', 'later'), ('end_date', 20300101), ('before_end_date', '2030-01-01'),
+])
+def test_lease_update_bad_date_names_the_field(field, value):
+    assert '(%s ' % field in invalid(schemas.LEASE_UPDATE, {field: value})
+
+
+def test_lease_update_same_reservation_twice():
+    message = invalid(schemas.LEASE_UPDATE, {'reservations': [
+        {'id': 'r1', 'max': 2}, {'id': 'r2'}, {'id': 'r1', 'max': 3}]})
+    assert message == ('Invalid reservations.2.id: reservation r1 is given more '
+                       'than once')
+
+
+@pytest.mark.parametrize('item, expected', [
+    ({'id': 'r1', 'min': 0}, 'Invalid reservations.0.min: 0 is not a whole number'),
+    ({'id': 'r1', 'max': 2 ** 31}, 'Invalid reservations.0.max: 2147483648 is not'),
+    ({'id': 'r1', 'max': '2147483648'}, "Invalid reservations.0.max: '2147483648'"),
+    ({'id': 'r1', 'max': 1.0}, 'Invalid reservations.0.max: 1.0 is not'),
+    ({'id': 'r1', 'amount': '\u0661'}, 'Invalid reservations.0.amount:'),
+    ({'id': 'r1', 'gpus': 1}, "Unknown parameter in reservations.0: 'gpus'"),
+    ({'id': 'r1', 'hypervisor_properties': 'x' * 4097},
+     'Invalid reservations.0.hypervisor_properties:'),
+])
+def test_lease_update_reservation_parameters(item, expected):
+    assert invalid(schemas.LEASE_UPDATE, {'reservations': [item]}).startswith(expected)
+
+
+@pytest.mark.parametrize('item, expected', [
+    ({'resource_type': 'physical:host', 'min': 1}, 'Missing parameter reservations.0.max'),
+    ({'resource_type': 'physical:host', 'min': 1, 'max': 1, 'vcpus': 2},
+     "Unknown parameter in reservations.0: 'vcpus'"),
+    ({'resource_type': 'physical:host', 'min': 1, 'max': 1, 'before_end': 'later'},
+     'Invalid reservations.0.before_end:'),
+    ({'resource_type': 'virtual:instance', 'vcpus': 1, 'memory_mb': 1, 'disk_gb': 0,
+      'amount': 1, 'affinity': 'maybe'}, 'Invalid reservations.0.affinity:'),
+    ({'resource_type': 'virtual:instance', 'vcpus': 1}, 'Missing parameter '
+     'reservations.0.memory_mb'),
+    ({'resource_type': 'flavor:instance', 'amount': 1}, 'Missing parameter '
+     'reservations.0.flavor_id'),
+])
+def test_lease_create_reservation_of_each_type(item, expected):
+    assert invalid(schemas.LEASE_CREATE, lease_create(reservations=[item])).startswith(
+        expected)
 
 
 @pytest.mark.parametrize('body', [{}, {'gpu': 'a100'}, {'hypervisor_hostname': 'c1'}])
@@ -215,15 +297,51 @@ def test_host_create_wrong_type_names_the_field(body, field):
     assert invalid(schemas.HOST_CREATE, body).startswith('Invalid %s:' % field)
 
 
-@pytest.mark.parametrize('value', [['a100'], {'m': 1}])
-def test_host_update_non_scalar_value(value):
+@pytest.mark.parametrize('value', [['a100'], {'m': 1},
+                                   'x' * (schemas.MAX_CAPABILITY_VALUE + 1)])
+def test_host_update_non_scalar_or_too_long_value(value):
     message = invalid(schemas.HOST_UPDATE, {'gpu': value})
-    assert message == 'Invalid gpu: %r is not a string, number, boolean or null' % (value,)
+    assert message.startswith('Invalid gpu: ')
+    assert message.endswith(' is not a string (of at most %d characters), number, '
+                            'boolean or null (deletes it)' % schemas.MAX_CAPABILITY_VALUE)
 
 
 def test_host_update_null_deletes():
     # `blazar host-unset --extra gpu` sends {"gpu": null}.
     schemas.validate(schemas.HOST_UPDATE, {'gpu': None})
+
+
+@pytest.mark.parametrize('value', [None, ['a100']])
+def test_host_create_takes_no_null_capability(value):
+    message = invalid(schemas.HOST_CREATE, {'name': 'c1', 'gpu': value})
+    assert message.startswith('Invalid gpu: ')
+    assert message.endswith(' is not a string (of at most %d characters), number or '
+                            'boolean' % schemas.MAX_CAPABILITY_VALUE)
+
+
+@pytest.mark.parametrize('body, expected', [
+    ({}, 'No data to update'),
+    ({'': 'x'}, 'Invalid body: an extra capability needs a name'),
+    ({'k' * 65: 'x'}, 'Extra capability key too long: %s is longer than 64 characters'
+                      % ('k' * 65)),
+    ({'vcpus': 4}, 'Invalid vcpus: a host attribute read from Nova, not an extra '
+                   'capability'),
+    ({'name': 'c1'}, 'Invalid name: a host attribute read from Nova, not an extra '
+                     'capability'),
+])
+def test_host_update_refusals(body, expected):
+    assert invalid(schemas.HOST_UPDATE, body) == expected
+
+
+@pytest.mark.parametrize('body, expected', [
+    ({'name': 'c1', 'id': '1'}, 'Give name or id, not both'),
+    ({'name': 'c1', 'trust_id': 't'}, 'Invalid trust_id: a host attribute read from '
+                                      'Nova, not an extra capability'),
+    ({'name': 'c1', '': 'x'}, 'Invalid body: an extra capability needs a name'),
+    ([], "Invalid body: [] is not of type 'object'"),
+])
+def test_host_create_refusals(body, expected):
+    assert invalid(schemas.HOST_CREATE, body) == expected
 
 
 @pytest.mark.parametrize('body, expected', [
