@@ -92,11 +92,7 @@ class Converger:
                 db_api.intent_release(context, reservation_id, self.owner)
                 return Outcome.CHANGED
         except Wait as exc:
-            db_api.intent_waits(context, reservation_id, self.owner, exc.reason,
-                                timeutils.utcnow() + timeutils.datetime.timedelta(
-                                    seconds=CONF.manager.event_retry_max_delay))
-            self.lifecycle.waiting(context, intent, exc.reason)
-            return Outcome.WAITING
+            return self._wait(context, intent, exc)
         except Exception as exc:  # noqa: BLE001  every failure is retried
             return self._failed(context, intent or {'reservation_id': reservation_id},
                                 exc)
@@ -153,6 +149,22 @@ class Converger:
                  intent['reservation_id'], intent['lease_id'], intent['phase'])
         self.lifecycle.run_after(context, intent['lease_id'], after)
         return Outcome.CONVERGED
+
+    def _wait(self, context, intent, exc):
+        """Record the wait, unless the holder let go meanwhile: under the
+        lock, as a holder's settlement wakes the waiting intents under it."""
+        now = timeutils.utcnow()
+        with db_api.transaction(context):
+            db_api.allocation_lock(context)
+            if exc.still is not None and not exc.still(context):
+                db_api.intent_waits(context, intent['reservation_id'], self.owner,
+                                    None, now)
+                return Outcome.CHANGED
+            db_api.intent_waits(context, intent['reservation_id'], self.owner, exc.reason,
+                                now + timeutils.datetime.timedelta(
+                                    seconds=CONF.manager.event_retry_max_delay))
+        self.lifecycle.waiting(context, intent, exc.reason)
+        return Outcome.WAITING
 
     def _failed(self, context, intent, exc):
         error = error_text(exc)

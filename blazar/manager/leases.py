@@ -524,7 +524,8 @@ class LeaseService:
             holders = db_api.leases_still_holding(context, lease_id)
             if holders:
                 raise Wait('waiting for the end of lease %s to give back its hosts'
-                           % ', '.join(holders))
+                           % ', '.join(holders),
+                           still=lambda ctx: db_api.leases_still_holding(ctx, lease_id))
 
         def reclaim(observed):
             lease = db_api.lease_get(context, lease_id)

@@ -24,11 +24,16 @@ class Marked(typing.NamedTuple):
 
 class Wait(Exception):
     """A step cannot go on until another reservation lets go of something;
-    not a failure: the intent is looked at again when it does."""
+    not a failure: the intent is looked at again when it does.
 
-    def __init__(self, reason):
+    ``still(context)``, if given, says whether the wait still holds; it is
+    asked again under the allocation lock as the wait is recorded, so that
+    a holder letting go just before is never missed."""
+
+    def __init__(self, reason, still=None):
         super().__init__(reason)
         self.reason = reason
+        self.still = still
 
 
 class Restart(Exception):

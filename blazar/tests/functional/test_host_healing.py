@@ -219,6 +219,7 @@ def test_more_failures_than_spares_degrade_until_a_host_comes_back(
                lambda: held(api, reservation_id) == sorted([second, spare]))
     lease, reservation = reservation_of(api, lease['id'])
     assert (lease['degraded'], reservation['missing_resources']) == (False, False)
+    settled()   # the converger moves the hosts in Nova
     assert in_pool(cloud, reservation_id) == sorted([second, spare])
 
     cloud.fail_host(second)     # again no spare: degraded

@@ -218,30 +218,34 @@ def test_a_lease_goes_through_upstream_s_statuses(api, stack):
     while more are, TERMINATING while they are taken back, TERMINATED; the
     reservation is active only once handed over, deleted once given back."""
     enrol(api, 2)
-    lease = api.post('/v1/leases', lease_with([host_reservation(1, 1)], start=60,
-                                              end=120)).json()['lease']
-    assert lease['status'] == 'PENDING'
-    settled()
     seen = []
+    made = {}
 
     def step(change, transitional, stable):
         stack.manager.converger_worker.pause()
         change()
-        _wait(lambda: _status(api, lease['id'])['status'] == transitional, transitional)
-        seen.append((transitional, _status(api, lease['id'])['reservations'][0]['status']))
+        lease_id = made['lease']['id']
+        _wait(lambda: _status(api, lease_id)['status'] == transitional, transitional)
+        seen.append((transitional, _status(api, lease_id)['reservations'][0]['status']))
         stack.manager.converger_worker.resume()
         settled()
-        current = _status(api, lease['id'])
+        current = _status(api, lease_id)
         seen.append((current['status'], current['reservations'][0]['status']))
         assert current['status'] == stable
 
-    step(lambda: (_make_due(lease['id'], 'start_lease', timeutils.utcnow()),
-                  stack.manager.event_loop.wake()), 'STARTING', 'ACTIVE')
-    step(lambda: api.put('/v1/leases/%s' % lease['id'], {'reservations': [
-        {'id': lease['reservations'][0]['id'], 'min': 2, 'max': 2}]}),
+    def create():
+        made['lease'] = api.post('/v1/leases', lease_with([host_reservation(1, 1)],
+                                                          start='now', end=60)).json()['lease']
+        assert made['lease']['status'] == 'PENDING'
+
+    def lease_path():
+        return '/v1/leases/%s' % made['lease']['id']
+
+    step(create, 'STARTING', 'ACTIVE')
+    step(lambda: api.put(lease_path(), {'reservations': [
+        {'id': made['lease']['reservations'][0]['id'], 'min': 2, 'max': 2}]}),
          'UPDATING', 'ACTIVE')
-    step(lambda: api.put('/v1/leases/%s' % lease['id'], {'end_date': 'now'}),
-         'TERMINATING', 'TERMINATED')
+    step(lambda: api.put(lease_path(), {'end_date': 'now'}), 'TERMINATING', 'TERMINATED')
     assert seen == [('STARTING', 'pending'), ('ACTIVE', 'active'),
                     ('UPDATING', 'active'), ('ACTIVE', 'active'),
                     ('TERMINATING', 'active'), ('TERMINATED', 'deleted')]
