@@ -113,15 +113,16 @@ def api(stack):
     return stack.api
 
 
-def settled(timeout=20, what='the cloud to match the store'):
+def settled(timeout=20, what='the cloud to match the store', events=True):
     """Wait until the converger has no work left (every intent settled),
-    as a tenant waits for a lease's status to settle."""
+    as a tenant waits for a lease's status to settle; with ``events``, the
+    starts and ends due now must have been applied first."""
     context = blazar_context.get_admin_context()
     deadline = time.time() + timeout
 
     def busy():
         due = [e for e in db_api.events_due(context, db_api.utcnow())
-               if e['event_type'] in ('start_lease', 'end_lease')]
+               if events and e['event_type'] in ('start_lease', 'end_lease')]
         return due or db_api.intents_unsettled(context)
     while busy():
         assert time.time() < deadline, 'timed out waiting for %s' % what
