@@ -199,6 +199,10 @@ class NovaError(ExternalServiceError):
     msg_fmt = "Compute service (Nova) error: %(reason)s"
 
 
+class NovaConflict(NovaError):
+    """Nova refused a change for the state it is in (HTTP 409)."""
+
+
 class PlacementError(ExternalServiceError):
     msg_fmt = "Placement service error: %(reason)s"
 

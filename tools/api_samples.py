@@ -147,8 +147,13 @@ def record(rec):
         'reservations': [{'id': reservation['id'], 'max': 1}],
     }, token=TENANT)
 
+    # The answer says what was committed; the converger makes the cloud
+    # objects (aggregate_id...) right after it: held back here, so that the
+    # sample does not depend on which comes first.
+    rec.manager.pause()
     instances = rec.call('POST', '/v1/leases', 'instance-lease-create', INSTANCE_LEASE,
                          token=TENANT, expect=201)['lease']
+    rec.manager.resume()
     rec.call('DELETE', '/v1/leases/%s' % instances['id'], token=TENANT, expect=204)
 
     # Allocations
@@ -209,6 +214,7 @@ def main(argv=None):
             server = wsgi.Server(api_app.setup_app(), '127.0.0.1', 0).start()
             try:
                 rec = Recorder(server.url, output)
+                rec.manager = manager
                 record(rec)
             finally:
                 server.stop()

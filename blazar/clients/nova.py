@@ -67,6 +67,8 @@ def translate_errors():
     except nova_exc.ClientException as exc:
         if exc.code in (503, 504):
             raise exceptions.NovaUnavailable(reason=_reason(exc)) from exc
+        if exc.code == 409:
+            raise exceptions.NovaConflict(reason=_reason(exc)) from exc
         raise exceptions.NovaError(reason=_reason(exc)) from exc
     except (ks_exc.ClientException,) + _NOVACLIENT_ERRORS as exc:
         raise exceptions.NovaError(reason=_reason(exc)) from exc
@@ -551,6 +553,30 @@ class NovaClient:
         with translate_errors():
             group = self.nova.server_groups.create(name=name, policy=policy)
         return {'id': group.id, 'name': group.name, 'policy': policy}
+
+    def list_server_groups(self, name=None):
+        """Server groups of every project (admin), optionally only those
+        called ``name``: ``[{id, name, policy, project_id}]``."""
+        with translate_errors():
+            groups = self.nova.server_groups.list(all_projects=True, limit=PAGE)
+        found = []
+        for group in groups:
+            if name is not None and group.name != name:
+                continue
+            policies = _attr(group, 'policies') or []
+            found.append({'id': group.id, 'name': group.name,
+                          'policy': _attr(group, 'policy') or (policies[0] if policies
+                                                               else None),
+                          'project_id': _attr(group, 'project_id')})
+        return found
+
+    def list_flavors(self):
+        """Every flavor, public and private (admin): ``[{id, name, is_public}]``."""
+        with translate_errors():
+            flavors = self.nova.flavors.list(is_public=None)
+        return [{'id': f.id, 'name': f.name,
+                 'is_public': _attr(f, 'os-flavor-access:is_public', True)}
+                for f in flavors]
 
     def delete_server_group(self, group_id):
         """Delete a server group; unknown is fine."""

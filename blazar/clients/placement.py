@@ -406,6 +406,20 @@ class PlacementClient:
         self._call('PUT', '/resource_classes/%s' % name)
 
     @_public
+    def list_resource_classes(self, prefix=''):
+        """Names of the resource classes starting with ``prefix``."""
+        _status, body = self._call('GET', '/resource_classes')
+        return sorted(rc['name'] for rc in body['resource_classes']
+                      if rc['name'].startswith(prefix))
+
+    @_public
+    def list_providers(self, prefix=''):
+        """Providers whose name starts with ``prefix``."""
+        _status, body = self._call('GET', '/resource_providers')
+        return [_provider_dict(rp) for rp in body['resource_providers']
+                if rp['name'].startswith(prefix)]
+
+    @_public
     def delete_resource_class(self, name):
         """Delete a custom class; already gone is fine.  Raises
         ``PlacementConflict`` while some inventory uses it."""

@@ -15,24 +15,44 @@ manager_opts = [
                       'the store, in seconds (it also wakes for the next due '
                       'event and whenever a lease changes).'),
     cfg.IntOpt('reconcile_interval', default=600, min=0,
-               help='Seconds between two passes of the reconciler, which '
-                    'puts Nova back in line with the store (aggregate '
-                    'membership, reservation flavors and inventories) after '
-                    'a crash or a hand edit; a pass also runs at start-up. 0 '
-                    'turns it off.'),
+               help='Seconds after which the converger checks again that the '
+                    'cloud still holds what a settled reservation needs '
+                    '(aggregates and their hosts, flavors, inventories...) '
+                    'and puts back what a hand edit or a crash took away; '
+                    'the freepool is checked as often. 0 turns it off.'),
     cfg.IntOpt('event_claim_timeout', default=900, min=10,
-               help='Seconds a manager may spend on one lease event before '
-                    'another manager takes it to have died and runs the '
-                    'event again; keep it above [nova] '
+               help='Seconds a manager may hold a piece of work (a '
+                    'reservation being converged, a before-end action, a '
+                    'deferred call) before another manager takes it to have '
+                    'died and does it again; keep it above [nova] '
                     'server_deletion_timeout.'),
     cfg.IntOpt('event_max_attempts', default=8, min=1,
-               help='Runs of a failing start/end event before it is given '
-                    'up and its lease put in ERROR.'),
-    cfg.FloatOpt('event_retry_delay', default=5.0, min=0.1,
-                 help='Seconds before the first retry of a failed event; it '
-                      'doubles with each failure.'),
-    cfg.FloatOpt('event_retry_max_delay', default=300.0, min=0.1,
-                 help='Longest delay between two runs of a failing event.'),
+               deprecated_for_removal=True,
+               deprecated_reason='Cloud work is retried until it succeeds '
+                                 'while the lease wants it; no attempt limit '
+                                 'applies any more.',
+               help='Not used.'),
+    cfg.IntOpt('converge_workers', default=8, min=1,
+               help='Threads of a manager making the cloud match the '
+                    'reservations (one reservation at a time each).'),
+    cfg.IntOpt('deferred_workers', default=4, min=1,
+               help='Threads of a manager making deferred calls (the '
+                    'enforcement filters\' on-end hooks, freepool changes '
+                    'of enrolled or removed hosts).'),
+    cfg.IntOpt('orphan_interval', default=300, min=0,
+               help='Seconds between two looks for orphans: objects in '
+                    'Nova and Placement carrying the service\'s marks that '
+                    'no reservation wants. 0 turns it off.'),
+    cfg.IntOpt('orphan_grace_period', default=600, min=0,
+               help='Seconds an orphan is left alone after it was first '
+                    'seen, before it is removed.'),
+    cfg.FloatOpt('event_retry_delay', default=5.0, min=0.01,
+                 help='Seconds before the first retry of failed cloud work '
+                      '(a reservation being converged, an action, a deferred '
+                      'call); it doubles with each failure in a row.'),
+    cfg.FloatOpt('event_retry_max_delay', default=60.0, min=0.01,
+                 help='Longest delay between two tries of failing cloud '
+                      'work: the cap of its backoff.'),
 ]
 
 notification_opts = [

@@ -8,22 +8,37 @@ any auth plugin (usually ``password`` with ``auth_url``, ``username``,
 ``password``, ``user_domain_name``), plus the session options (``cafile``,
 ``insecure``, ``timeout``...). Leave the project scope out: a token scoped
 to a trust cannot also be scoped to a project (it is ignored here if set).
+
+The service logs in once per process; a token scoped to a lease's trust is
+the service user's token rescoped to the trust (no password check), cached
+per trust (``trust_session_cache_size``) until it nears its expiry.
 """
 from keystoneauth1 import loading as ks_loading
+from oslo_config import cfg
 
 from blazar.conf import upstream
 
 GROUP = 'trustee'
 
+OPTS = [
+    cfg.IntOpt('trust_session_cache_size', default=1000, min=0,
+               help='How many trust-scoped sessions (one per lease acting as '
+                    'its owner) the manager keeps, least recently used first '
+                    'out. Each holds a token, made by rescoping the service '
+                    'user\'s token to the trust (no password check), until it '
+                    'nears its expiry. 0 rescopes at every use.'),
+]
+
 
 def register_opts(conf):
+    conf.register_opts(OPTS, group=GROUP)
     ks_loading.register_session_conf_options(
         conf, GROUP, deprecated_opts=upstream.keystoneauth_deprecated(GROUP))
     ks_loading.register_auth_conf_options(conf, GROUP)
 
 
 def list_opts():
-    return [(GROUP, ks_loading.get_session_conf_options(
+    return [(GROUP, OPTS + ks_loading.get_session_conf_options(
         deprecated_opts=upstream.keystoneauth_deprecated(GROUP))
              + ks_loading.get_auth_common_conf_options()
              + ks_loading.get_auth_plugin_conf_options('password'))]

@@ -68,8 +68,8 @@ IGNORED = (
     ('DEFAULT', 'nova_client_version', 'the compute API microversion is [nova] '
      'api_microversion (2.53 or later: hypervisors have UUIDs)', False),
     ('api', 'api_v2_controllers', 'there is no v2 API', False),
-    ('manager', 'event_max_retries', 'a failing event is retried with backoff: see '
-     '[manager] event_max_attempts, event_retry_delay and event_retry_max_delay',
+    ('manager', 'event_max_retries', 'cloud work is retried with backoff and no '
+     'attempt limit: see [manager] event_retry_delay and event_retry_max_delay',
      False),
     ('nova', 'nova_client_version', 'the compute API microversion is [nova] '
      'api_microversion (2.53 or later: hypervisors have UUIDs)', False),

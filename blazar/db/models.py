@@ -295,6 +295,73 @@ class Preemption(TimestampMixin, Base):
     reason = sa.Column(sa.Text)
 
 
+class CloudIntent(TimestampMixin, Base):
+    """What the cloud must hold for one reservation now, and how far the
+    converger got (blazar/manager/converger.py).
+
+    Not tied to the reservation row by a foreign key: a lease deleted
+    before its start is gone at once, while its intent lives on until the
+    objects made for it are removed."""
+    __tablename__ = 'cloud_intents'
+    __table_args__ = (
+        sa.Index('ix_cloud_intents_due', 'due_at'),
+        sa.Index('ix_cloud_intents_lease', 'lease_id'),
+    )
+
+    reservation_id = sa.Column(sa.String(36), primary_key=True)
+    lease_id = sa.Column(sa.String(36), nullable=False)
+    resource_type = sa.Column(sa.String(66), nullable=False)
+    # reserved | active | absent
+    phase = sa.Column(sa.String(16), nullable=False)
+    # JSON: the plugin's description of the objects and members wanted.
+    spec = sa.Column(sa.Text, nullable=False)
+    # Bumped by every change of phase or spec; the cloud matches the intent
+    # once converged_generation == generation.
+    generation = sa.Column(sa.Integer, nullable=False, default=1)
+    converged_generation = sa.Column(sa.Integer, nullable=False, default=0)
+    # JSON: keys of the steps done at this generation, and the facts they
+    # recorded (what was really made or handed over).
+    progress = sa.Column(sa.Text, nullable=False, default='[]')
+    observed = sa.Column(sa.Text, nullable=False, default='{}')
+    # When the converger should look at it next (NULL: converged, nothing
+    # to do until the intent changes or the periodic check comes).
+    due_at = sa.Column(sa.DateTime)
+    attempts = sa.Column(sa.Integer, nullable=False, default=0)
+    last_error = sa.Column(sa.Text)
+    waiting = sa.Column(sa.Text)
+    claimed_by = sa.Column(sa.String(255))
+    claimed_until = sa.Column(sa.DateTime)
+    verified_at = sa.Column(sa.DateTime)
+
+
+class CloudOrphan(Base):
+    """An object carrying the service's marks that no intent wants, and
+    when it was first seen so; removed after the grace period."""
+    __tablename__ = 'cloud_orphans'
+
+    kind = sa.Column(sa.String(64), primary_key=True)
+    ident = sa.Column(sa.String(255), primary_key=True)
+    reservation_id = sa.Column(sa.String(36))
+    first_seen = sa.Column(sa.DateTime, nullable=False)
+    last_seen = sa.Column(sa.DateTime, nullable=False)
+
+
+class DeferredCall(TimestampMixin, Base):
+    """A call to make after a commit that must survive a restart (the
+    enforcement filters' on-end hooks): retried until it succeeds."""
+    __tablename__ = 'deferred_calls'
+    __table_args__ = (sa.Index('ix_deferred_calls_due', 'due_at'),)
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    kind = sa.Column(sa.String(64), nullable=False)
+    payload = sa.Column(sa.Text, nullable=False)
+    due_at = sa.Column(sa.DateTime, nullable=False)
+    attempts = sa.Column(sa.Integer, nullable=False, default=0)
+    last_error = sa.Column(sa.Text)
+    claimed_by = sa.Column(sa.String(255))
+    claimed_until = sa.Column(sa.DateTime)
+
+
 class AllocationLock(Base):
     """A row whose update serialises allocation decisions on every backend."""
     __tablename__ = 'allocation_locks'

@@ -3,14 +3,18 @@ import logging
 import threading
 
 from oslo_config import cfg
+from oslo_utils import timeutils
 from stevedore import driver
 
+from blazar import deferred
 from blazar import exceptions
+from blazar import rpc
 from blazar.enforcement import views
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 NAMESPACE = 'blazar.enforcement.filters'
+ON_END = 'enforcement.on_end'
 
 
 class FilterConfigurationError(Exception):
@@ -24,7 +28,6 @@ class Enforcement:
     def __init__(self):
         self._lock = threading.Lock()
         self._loaded = {}
-        self._on_end_threads = []
 
     # --- loading ----------------------------------------------------------
     def _load(self, name):
@@ -40,10 +43,19 @@ class Enforcement:
                 LOG.info('Loaded enforcement filter %s', name)
             return self._loaded[name]
 
-    def filters(self):
+    def filters(self, remote=None):
         """[(name, filter)] in the configured order; raises
-        FilterConfigurationError for a name that is not installed."""
-        return [(name, self._load(name)) for name in CONF.enforcement.enabled_filters]
+        FilterConfigurationError for a name that is not installed. With
+        ``remote`` True (False), only the filters that call a remote service
+        (the others): those are asked before the allocation lock is taken."""
+        found = [(name, self._load(name)) for name in CONF.enforcement.enabled_filters]
+        if remote is None:
+            return found
+        return [(name, f) for name, f in found if getattr(f, 'remote', False) == remote]
+
+    @property
+    def has_remote(self):
+        return bool(self.filters(remote=True))
 
     @property
     def enabled(self):
@@ -54,8 +66,8 @@ class Enforcement:
         return views.lease(context, lease_view)
 
     # --- checks -----------------------------------------------------------
-    def _run(self, hook, context, lease, *args):
-        for name, lease_filter in self.filters():
+    def _run(self, hook, context, lease, *args, remote=None):
+        for name, lease_filter in self.filters(remote):
             try:
                 getattr(lease_filter, hook)(context, *args)
             except exceptions.EnforcementRefused as exc:
@@ -64,38 +76,44 @@ class Enforcement:
                          exc.kwargs.get('rule'), exc.message)
                 raise
 
-    def check_create(self, context, lease):
-        self._run('check_create', context, lease, lease)
+    def check_create(self, context, lease, remote=None):
+        self._run('check_create', context, lease, lease, remote=remote)
 
-    def check_update(self, context, current_lease, new_lease):
-        self._run('check_update', context, new_lease, current_lease, new_lease)
+    def check_update(self, context, current_lease, new_lease, remote=None):
+        self._run('check_update', context, new_lease, current_lease, new_lease,
+                  remote=remote)
 
     # --- end ----------------------------------------------------------------
-    def on_end(self, context, lease):
-        """Tell the filters a lease is over, in the background: never
-        delays or fails the end, errors are logged."""
-        filters = self.filters()
-        if not filters:
-            return
-        thread = threading.Thread(target=self._on_end, args=(filters, context, lease),
-                                  name='blazar-enforcement-on-end', daemon=True)
-        with self._lock:
-            self._on_end_threads = [t for t in self._on_end_threads if t.is_alive()]
-            self._on_end_threads.append(thread)
-        thread.start()
+    def record_on_end(self, context, lease):
+        """Inside the transaction that ends or deletes a lease: one deferred
+        call per filter (blazar/manager/deferred.py), made after the commit
+        and retried until it succeeds, across restarts too."""
+        for name, _filter in self.filters():
+            deferred.add(context, ON_END, {
+                'filter': name, 'context': context.to_dict(),
+                'lease': rpc.to_primitive(lease)})
 
-    @staticmethod
-    def _on_end(filters, context, lease):
-        for name, lease_filter in filters:
-            try:
-                lease_filter.on_end(context, lease)
-            except Exception:
-                LOG.exception('Enforcement filter %s failed at the end of lease %s',
-                              name, lease.get('id'))
+    def on_end(self, context, payload):
+        """Run one deferred on-end call; raises if the filter failed."""
+        lease_filter = self._load(payload['filter'])
+        lease_filter.on_end(context, _revive(payload['lease']))
 
-    def wait_for_on_end(self, timeout=None):
-        """Wait for on-end calls under way (tests, orderly shutdown)."""
-        with self._lock:
-            threads = list(self._on_end_threads)
-        for thread in threads:
-            thread.join(timeout)
+
+def _revive(lease):
+    """Dates back to datetimes, as filters get them during the checks."""
+    lease = dict(lease)
+    for key in ('start_date', 'end_date', 'created_at', 'updated_at'):
+        if isinstance(lease.get(key), str):
+            lease[key] = timeutils.parse_isotime(lease[key]).replace(tzinfo=None)
+    return lease
+
+
+_shared = None
+
+
+@deferred.handler(ON_END)
+def _deferred_on_end(context, payload):
+    global _shared
+    if _shared is None:
+        _shared = Enforcement()
+    _shared.on_end(context, payload)

@@ -1,8 +1,11 @@
-"""The event loop: runs lease events when they fall due.
+"""The event loop: lease events when they fall due.
 
 It sleeps until the next due event (or ``[manager] event_max_wait`` at
 most) and is woken at once when a lease changes, so events run within
-moments of their time instead of on a fixed tick.
+moments of their time instead of on a fixed tick. A start or an end is
+applied to the lease's intents in one short transaction (the converger
+then makes the cloud follow); a before-start notice or a before-end action
+runs on an expiring claim.
 """
 import logging
 
@@ -16,6 +19,8 @@ from blazar.utils import worker
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
+# Events applied to intents; the others are actions run on a claim.
+APPLIED = (status.EventType.START, status.EventType.END)
 
 
 def due_order(event):
@@ -26,6 +31,7 @@ class EventLoop:
 
     def __init__(self, leases):
         self.leases = leases
+        self._failed = False
         self._worker = worker.Worker('blazar-events', self._step)
 
     def start(self):
@@ -38,7 +44,11 @@ class EventLoop:
         self._worker.wake()
 
     def _step(self):
+        self._failed = False
         self.process_due()
+        if self._failed:
+            # The store or the lock may be unavailable a moment.
+            return CONF.manager.event_retry_delay
         return self._seconds_to_next_event()
 
     def process_due(self):
@@ -47,13 +57,15 @@ class EventLoop:
             if self._worker.stopping:
                 return
             try:
-                self.leases.run_event(context, event)
-            except Exception:
-                LOG.exception('Event %s (%s of lease %s) failed', event['id'],
-                              event['event_type'], event['lease_id'])
-                # Never spin on an event that cannot run.
-                db_api.event_claim(context, event['id'], from_status='UNDONE',
-                                   to_status='ERROR')
+                if event['event_type'] in APPLIED:
+                    self.leases.apply_event(context, event)
+                else:
+                    self.leases.run_action(context, event)
+            except Exception:  # noqa: BLE001  the event stays due: tried again
+                LOG.exception('Event %s (%s of lease %s) could not run; trying again '
+                              'shortly', event['id'], event['event_type'],
+                              event['lease_id'])
+                self._failed = True
 
     def _seconds_to_next_event(self):
         next_time = db_api.next_event_time(blazar_context.get_admin_context())

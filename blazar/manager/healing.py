@@ -5,9 +5,11 @@ A healing pass finds the reservations (pending or active, any resource
 type) that hold an unusable host over ``[now, now + healing_interval]``
 (every current and future one when the interval is 0), plus those still
 flagged ``missing_resources``, and heals each one on its own, atomically:
-under the allocation lock, with an undo log for the cloud steps, the
-reservation's plugin moves it off its lost hosts (``ResourcePlugin.heal``),
-then the flags are set from what the store says afterwards:
+under the allocation lock, the reservation's plugin moves it off its lost
+hosts in the store (``ResourcePlugin.heal``) and its intent is refreshed,
+so that the converger makes the cloud follow (replacements handed over,
+lost hosts given back); then the flags are set from what the store says
+afterwards:
 
 * ``missing_resources``: the reservation still holds a host that is failed,
   or in maintenance during its remaining window;
@@ -31,13 +33,12 @@ from blazar import rpc
 from blazar.db import api as db_api
 from blazar.manager import status
 from blazar.plugins.hosts import health
-from blazar.utils import undo
 from blazar.utils import worker
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 HOST_TYPE = 'physical:host'
-RETRY_SECONDS = 5.0     # a reservation whose lease event was running
+RETRY_SECONDS = 5.0     # after a pass that raised
 ERROR_RETRY_SECONDS = 60.0  # a healing that failed (Nova unavailable...)
 HEALABLE = db_api.HEALABLE_STATUSES
 _UNSET = object()
@@ -67,10 +68,9 @@ def affected(rows, since, horizon):
 class Outcome:
     """What healing one reservation did."""
 
-    def __init__(self, reservation_id, busy=False, removed=(), added=(),
+    def __init__(self, reservation_id, removed=(), added=(),
                  missing=False, was_missing=False, error=False):
         self.reservation_id = reservation_id
-        self.busy = busy
         self.error = error
         self.removed = list(removed)
         self.added = list(added)
@@ -80,7 +80,7 @@ class Outcome:
     @property
     def event(self):
         """The notification this outcome calls for, or None."""
-        if self.busy or self.error:
+        if self.error:
             return None
         if self.missing and not self.was_missing:
             return 'reservation.degraded'
@@ -91,13 +91,14 @@ class Outcome:
 
 class Healer:
 
-    def __init__(self, plugins):
+    def __init__(self, plugins, lifecycle=None, on_change=None):
         self.plugins = plugins
+        self.lifecycle = lifecycle
+        self.on_change = on_change or (lambda: None)
 
     # --- passes -------------------------------------------------------------
     def heal(self, context, horizon=_UNSET, host_ids=None, now=None):
-        """One healing pass; returns the outcomes (those whose lease was busy
-        have ``busy`` set: retry them shortly). ``host_ids``: only the
+        """One healing pass; returns the outcomes. ``host_ids``: only the
         reservations holding these hosts (no flagged ones)."""
         now = now or timeutils.utcnow()
         horizon = default_horizon(now) if horizon is _UNSET else horizon
@@ -133,34 +134,35 @@ class Healer:
         """Heal one reservation (and move it off the hosts ``move`` too);
         None if it is gone, ended or not pending/active."""
         now = timeutils.utcnow()
-        with undo.UndoLog('healing of reservation %s' % reservation_id) as steps:
-            with db_api.transaction(context):
-                db_api.allocation_lock(context)
-                lease = db_api.lease_get(context, lease_id)
-                reservation = next((r for r in (lease or {}).get('reservations', ())
-                                    if r['id'] == reservation_id), None)
-                if (reservation is None or reservation['status'] not in HEALABLE
-                        or lease['end_date'] <= now):
-                    return None
-                if any(e['status'] == status.EventStatus.IN_PROGRESS
-                       for e in lease['events']):
-                    return Outcome(reservation_id, busy=True)
-                held = db_api.reservation_host_ids(context, reservation_id)
-                lost = self._lost(context, held, lease, now)
-                to_move = list(dict.fromkeys(lost + [h for h in move if h in held]))
-                plugin = self.plugins.get(reservation['resource_type'])
-                if to_move and plugin is not None:
-                    plugin.heal(context, lease, reservation, to_move, steps)
-                    after = db_api.reservation_host_ids(context, reservation_id)
-                else:
-                    after = held
-                outcome = Outcome(
-                    reservation_id,
-                    removed=[h for h in dict.fromkeys(held) if h not in after],
-                    added=[h for h in dict.fromkeys(after) if h not in held],
-                    missing=any(h in after for h in lost),
-                    was_missing=reservation['missing_resources'])
-                self._set_flags(context, lease, reservation, outcome.missing)
+        with db_api.transaction(context):
+            db_api.allocation_lock(context)
+            lease = db_api.lease_get(context, lease_id)
+            reservation = next((r for r in (lease or {}).get('reservations', ())
+                                if r['id'] == reservation_id), None)
+            if (reservation is None or reservation['status'] not in HEALABLE
+                    or lease['end_date'] <= now
+                    or lease['status'] == status.LeaseStatus.DELETING):
+                return None
+            held = db_api.reservation_host_ids(context, reservation_id)
+            lost = self._lost(context, held, lease, now)
+            to_move = list(dict.fromkeys(lost + [h for h in move if h in held]))
+            plugin = self.plugins.get(reservation['resource_type'])
+            if to_move and plugin is not None:
+                plugin.heal(context, lease, reservation, to_move)
+                after = db_api.reservation_host_ids(context, reservation_id)
+            else:
+                after = held
+            outcome = Outcome(
+                reservation_id,
+                removed=[h for h in dict.fromkeys(held) if h not in after],
+                added=[h for h in dict.fromkeys(after) if h not in held],
+                missing=any(h in after for h in lost),
+                was_missing=reservation['missing_resources'])
+            if (outcome.removed or outcome.added) and self.lifecycle is not None:
+                self.lifecycle.respec(context, lease, reservation)
+            self._set_flags(context, lease, reservation, outcome.missing)
+        if outcome.removed or outcome.added:
+            self.on_change()
         self._tell(context, lease, reservation, outcome)
         return outcome
 
@@ -244,10 +246,7 @@ class Healer:
                    'reservation %s' % reservation_id if reservation_id
                    else 'lease %s' % lease_id))
         for res_id, l_id in targets.items():
-            outcome = self.heal_reservation(context, l_id, res_id, move=[host['id']])
-            if outcome is not None and outcome.busy:
-                LOG.warning('Reallocation of host %s: lease %s has an event in '
-                            'progress, reservation %s stays', host['id'], l_id, res_id)
+            self.heal_reservation(context, l_id, res_id, move=[host['id']])
         return hosts.list_allocations(context, host_ids=[host['id']])[0]
 
 
@@ -255,8 +254,8 @@ class HealingWorker:
     """Runs healing passes in the background: when asked (a host failed or
     recovered, a lease changed), every ``healing_interval`` minutes (hourly
     when it is 0) so that reservations entering the window are healed and
-    degraded ones retried, when a maintenance begins, shortly after a pass
-    found a lease busy, and within a minute after a healing failed."""
+    degraded ones retried, when a maintenance begins, and within a minute
+    after a healing failed."""
 
     def __init__(self, healer):
         self.healer = healer
@@ -279,8 +278,6 @@ class HealingWorker:
         timeout = self._seconds_to_next_pass(self._context)
         if any(o.error for o in outcomes):
             timeout = min(timeout, ERROR_RETRY_SECONDS)
-        if any(o.busy for o in outcomes):
-            timeout = RETRY_SECONDS
         return timeout
 
     @staticmethod

@@ -1,15 +1,16 @@
-"""Lease orchestration: create, update, delete, and the lifecycle events.
+"""Lease requests: create, update, delete, and the events that fall due.
 
-Every change to leases, reservations and allocations runs in one database
-transaction that first takes the allocation lock, so concurrent requests
-and the event loop see each other's work in order. Steps outside the
-database (Nova) are recorded in an undo log and reversed if anything
-later fails: a call either happens completely or changes nothing.
-Long cloud work at start/end runs outside the lock, on a claimed event.
-
-Usage enforcement ([enforcement] filters) checks a lease inside the same
-transaction, once its allocation is decided and before it is committed: a
-refusal (403) rolls back the database and the undo log alike.
+Each request changes the store in one short transaction that first takes
+the allocation lock, so concurrent requests and the event loop see each
+other's work in order: the lease, its reservations and allocations, its
+events, and what the cloud must hold for each reservation (its intent,
+blazar/manager/lifecycle.py). No cloud or external call happens while the
+lock is held: what only the cloud knows (a flavor's shape) is read before,
+the Keystone trust is made before (and deleted if the lease is not), the
+external policy service is asked before with the allocation the request
+would get (re-checked under the lock), and the converger makes the cloud
+follow after the commit (blazar/manager/converger.py). A refused request
+(400, 403, 409) changes nothing.
 """
 import logging
 
@@ -22,9 +23,12 @@ from blazar import exceptions
 from blazar import plugins as plugin_loader
 from blazar import rpc
 from blazar.db import api as db_api
+from blazar.manager import lifecycle as lifecycle_mod
 from blazar.manager import preemption
 from blazar.manager import status
 from blazar.manager import trusts
+from blazar.plugins.steps import Step
+from blazar.plugins.steps import Wait
 from blazar.utils import dates
 from blazar.utils import undo
 
@@ -35,6 +39,15 @@ LeaseStatus = status.LeaseStatus
 EventStatus = status.EventStatus
 EventType = status.EventType
 ReservationStatus = status.ReservationStatus
+PROPOSALS = 3   # times a lease is proposed to the policy service before a 409
+
+
+class _DryRun(Exception):
+    """Rolls back a transaction that only computed a proposal."""
+
+    def __init__(self, result):
+        super().__init__('dry run')
+        self.result = result
 
 
 class LeaseService:
@@ -43,7 +56,9 @@ class LeaseService:
         self.plugins = plugins
         self.on_change = on_change or (lambda: None)
         self.enforcement = enforcement or enforcement_engine.Enforcement()
-        self.reaper = preemption.Reaper(plugins)
+        self.lifecycle = lifecycle_mod.Lifecycle(plugins, self.view, self._record_on_end,
+                                                 wake=lambda: self.on_change())
+        self.reaper = preemption.Reaper(plugins, self.lifecycle)
         # A misnamed filter stops the manager at start-up, not at a request.
         self.enforcement.filters()
 
@@ -81,6 +96,70 @@ class LeaseService:
     def list(self, context, project_id=None):
         return [self.view(lease) for lease in db_api.lease_list(context, project_id)]
 
+    # --- enforcement --------------------------------------------------------
+    def _enforcement_view(self, context, lease):
+        """The lease (a store dict, or its id to read it) as enforcement
+        filters see it, with what its reservations hold."""
+        if not isinstance(lease, dict):
+            lease = self._get(context, lease)
+        return self.enforcement.lease_view(context, self.view(lease))
+
+    @staticmethod
+    def _dry_run(context, build):
+        """What ``build(context)`` returns, computed in a transaction that
+        is rolled back (no lock taken): a proposal to show the policy
+        service before the real change is made under the lock."""
+        try:
+            with db_api.transaction(context):
+                raise _DryRun(build(context))
+        except _DryRun as run:
+            return run.result
+
+    def _checked(self, context, build, hook):
+        """Run ``build(context)`` (returns ``(result, current view or None,
+        new view)``) under the allocation lock, having asked the remote
+        policy service about the same change first; the local filters check
+        it under the lock. Returns ``(result, after-commit actions)``."""
+        remote = self.enforcement.has_remote
+        for _attempt in range(PROPOSALS):
+            proposal = None
+            if remote:
+                def propose(ctx):
+                    _res, current, view = build(ctx)
+                    # The local filters first: a lease they refuse is not
+                    # shown to the remote service.
+                    self._check(ctx, hook, current, view, remote=False)
+                    return current, view
+                current, proposal = self._dry_run(context, propose)
+                self._check(context, hook, current, proposal, remote=True)
+            try:
+                with db_api.transaction(context):
+                    db_api.allocation_lock(context)
+                    result, current, new = build(context)
+                    if remote and _holdings(new) != _holdings(proposal):
+                        raise _Changed()
+                    self._check(context, hook, current, new, remote=False)
+                    return result
+            except _Changed:
+                LOG.info('The allocation changed since it was proposed; proposing again')
+        raise exceptions.NotEnoughResources(
+            'The allocation kept changing while the policy service was asked; '
+            'try again')
+
+    def _check(self, context, hook, current, new, remote):
+        if new is None or not self.enforcement.enabled:
+            return
+        if hook == 'create':
+            self.enforcement.check_create(context, new, remote=remote)
+        elif current is not None:
+            self.enforcement.check_update(context, current, new, remote=remote)
+
+    def _record_on_end(self, context, lease):
+        """The enforcement filters are told a lease is over once the change
+        commits, through a deferred call that survives a restart."""
+        if self.enforcement.enabled:
+            self.enforcement.record_on_end(context, self._enforcement_view(context, lease))
+
     # --- create -----------------------------------------------------------
     def _validated_reservations(self, requested):
         checked = []
@@ -108,39 +187,44 @@ class LeaseService:
             raise exceptions.InvalidInput(
                 reason='End date must be later than start date.')
         before_end = self._before_end_time(values.get('before_end_date'), start, end)
-        requested = self._validated_reservations(values.get('reservations'))
+        lease = {'id': uuidutils.generate_uuid(), 'name': values['name'],
+                 'user_id': context.user_id, 'project_id': context.project_id,
+                 'start_date': start, 'end_date': end,
+                 'status': LeaseStatus.PENDING, 'degraded': False}
+        # What only the cloud knows, before the lock.
+        requested = [(plugin, plugin.prepare(context, lease, params))
+                     for plugin, params in
+                     self._validated_reservations(values.get('reservations'))]
+        with undo.UndoLog('creation of lease %s' % lease['id']) as steps:
+            # Keystone before the lock too; the trust goes if the lease does not.
+            lease['trust_id'] = trusts.create(context, steps)
 
-        lease_id = uuidutils.generate_uuid()
-        with undo.UndoLog('creation of lease %s' % lease_id) as steps:
-            # Keystone first, outside the lock; undone if the lease is not made.
-            trust_id = trusts.create(context, steps)
-            with db_api.transaction(context):
-                db_api.allocation_lock(context)
-                lease = db_api.lease_create(context, {
-                    'id': lease_id, 'name': values['name'],
-                    'user_id': context.user_id, 'project_id': context.project_id,
-                    'start_date': start, 'end_date': end,
-                    'trust_id': trust_id,
-                    'status': LeaseStatus.PENDING, 'degraded': False})
-                for plugin, params in requested:
-                    reservation = db_api.reservation_create(context, {
-                        'lease_id': lease_id, 'resource_type': plugin.resource_type,
-                        'status': ReservationStatus.PENDING,
-                        'missing_resources': False, 'resources_changed': False})
-                    resource_id = plugin.reserve(context, lease, reservation['id'],
-                                                 params, steps)
-                    db_api.reservation_update(context, reservation['id'],
-                                              {'resource_id': resource_id})
-                self._create_events(context, lease_id, start, end, before_end)
-                if self.enforcement.enabled:
-                    self.enforcement.check_create(
-                        context, self._enforcement_view(context, lease_id))
-        LOG.info('Lease %s (%s) created for project %s, %s to %s', lease_id,
-                 values['name'], context.project_id, start, end)
-        result = self.get(context, lease_id)
-        rpc.notify(context, 'lease.create', result)
+            def build(ctx):
+                self._insert(ctx, lease, requested, before_end)
+                view = self._enforcement_view(ctx, lease['id']) \
+                    if self.enforcement.enabled else None
+                return None, None, view
+            self._checked(context, build, 'create')
+        LOG.info('Lease %s (%s) created for project %s, %s to %s', lease['id'],
+                 lease['name'], context.project_id, start, end)
         self.on_change()
+        result = self.get(context, lease['id'])
+        rpc.notify(context, 'lease.create', result)
         return result
+
+    def _insert(self, context, lease, requested, before_end):
+        db_api.lease_create(context, lease)
+        for plugin, params in requested:
+            reservation = db_api.reservation_create(context, {
+                'lease_id': lease['id'], 'resource_type': plugin.resource_type,
+                'status': ReservationStatus.PENDING,
+                'missing_resources': False, 'resources_changed': False})
+            resource_id = plugin.reserve(context, lease, reservation['id'], params)
+            db_api.reservation_update(context, reservation['id'],
+                                      {'resource_id': resource_id})
+        self._create_events(context, lease['id'], lease['start_date'], lease['end_date'],
+                            before_end)
+        self.lifecycle.refresh_all(context, self._get(context, lease['id']), 'reserved')
 
     @staticmethod
     def _before_end_time(value, start, end):
@@ -183,50 +267,68 @@ class LeaseService:
 
     # --- update -----------------------------------------------------------
     @staticmethod
-    def _events_by_type(lease):
-        return {e['event_type']: e for e in lease['events']}
-
-    def _refuse_if_busy(self, lease):
-        for event in lease['events']:
-            if event['status'] == EventStatus.IN_PROGRESS:
-                raise exceptions.InvalidStatus(
-                    kind='Lease', id=lease['id'], status=lease['status'],
-                    reason='its %s is in progress; retry in a moment'
-                           % event['event_type'])
+    def _refuse_if_deleting(lease):
+        if lease['status'] == LeaseStatus.DELETING:
+            raise exceptions.InvalidStatus(
+                kind='Lease', id=lease['id'], status=lease['status'],
+                reason='it is being deleted')
 
     def update(self, context, lease_id, values):
         values = {k: v for k, v in values.items() if v is not None}
-        with undo.UndoLog('update of lease %s' % lease_id) as steps:
-            with db_api.transaction(context):
-                db_api.allocation_lock(context)
-                lease = self._get(context, lease_id)
-                if not values:
-                    return self.view(lease)
-                self._refuse_if_busy(lease)
-                current = (self._enforcement_view(context, lease)
-                           if self.enforcement.enabled else None)
-                changes = self._apply_update(context, lease, values, steps)
-                if current is not None:
-                    self.enforcement.check_update(
-                        context, current, self._enforcement_view(context, lease_id))
+        lease = self._get(context, lease_id)
+        if not values:
+            return self.view(lease)
+        self._refuse_if_deleting(lease)
+        if values.get('reservations'):
+            values['reservations'] = self._prepared_changes(
+                context, lease, values['reservations'])
+
+        def build(ctx):
+            current_lease = self._get(ctx, lease_id)
+            self._refuse_if_deleting(current_lease)
+            current = (self._enforcement_view(ctx, current_lease)
+                       if self.enforcement.enabled else None)
+            changed = self._apply_update(ctx, current_lease, values)
+            new = self._enforcement_view(ctx, lease_id) if current is not None else None
+            return changed, current, new
+        changed = self._checked(context, build, 'update')
         result = self.get(context, lease_id)
-        if changes:
-            rpc.notify(context, 'lease.update', result)
+        if changed:
             self.on_change()
+            rpc.notify(context, 'lease.update', result)
         return result
 
-    def _apply_update(self, context, lease, values, steps):
-        """Check the new dates and parameters and write them. Returns
-        whether anything but the name changed."""
+    def _prepared_changes(self, context, lease, requested):
+        """Each reservation's changes, with what only the cloud knows read
+        now (before the lock); ids are checked here and again under it."""
+        by_id = {r['id']: r for r in lease['reservations']}
+        prepared = []
+        for index, item in enumerate(requested):
+            reservation = by_id.get(item.get('id'))
+            if reservation is None:
+                raise exceptions.InvalidInput(
+                    reason='reservations[%d].id %s is not a reservation of lease %s'
+                           % (index, item.get('id'), lease['id']))
+            plugin = plugin_loader.get(self.plugins, reservation['resource_type'])
+            changes = {k: v for k, v in item.items() if k not in ('id', 'resource_type')}
+            changes = plugin.prepare_update(context, lease, reservation, changes)
+            prepared.append(dict(changes, id=item['id'],
+                                 **({'resource_type': item['resource_type']}
+                                    if 'resource_type' in item else {})))
+        return prepared
+
+    def _apply_update(self, context, lease, values):
+        """Check the new dates and parameters and write them, with the
+        intents they call for. Returns whether anything but the name changed."""
         lease_values = {}
         if 'name' in values:
             lease_values['name'] = values['name']
         date_keys = {'start_date', 'end_date', 'before_end_date', 'reservations'}
         if not date_keys & set(values):
             db_api.lease_update(context, lease['id'], lease_values)
-            return bool(lease_values)
+            return False
 
-        events = self._events_by_type(lease)
+        events = lifecycle_mod.events_by_type(lease)
         started = events[EventType.START]['status'] != EventStatus.UNDONE
         ended = events[EventType.END]['status'] != EventStatus.UNDONE
         if ended or lease['status'] == LeaseStatus.TERMINATED:
@@ -252,10 +354,14 @@ class LeaseService:
 
         new_lease = dict(lease, start_date=new_start, end_date=new_end)
         self._update_reservations(context, lease, new_lease,
-                                  values.get('reservations') or [], steps)
+                                  values.get('reservations') or [])
         lease_values.update(start_date=new_start, end_date=new_end)
         db_api.lease_update(context, lease['id'], lease_values)
         self._retime_events(context, events, new_start, new_end, before_end, now)
+        current = self._get(context, lease['id'])
+        if self.lifecycle.refresh_all(context, current) and \
+                current['status'] == LeaseStatus.ACTIVE:
+            self.lifecycle.set_status(context, current, LeaseStatus.UPDATING)
         return True
 
     def _retimed_before_end(self, values, events, start, end, new_start, new_end):
@@ -289,7 +395,7 @@ class LeaseService:
             update['status'] = EventStatus.UNDONE
         db_api.event_update(context, event['id'], update)
 
-    def _update_reservations(self, context, lease, new_lease, requested, steps):
+    def _update_reservations(self, context, lease, new_lease, requested):
         by_id = {r['id']: r for r in lease['reservations']}
         changes = {}
         for index, item in enumerate(requested):
@@ -309,270 +415,142 @@ class LeaseService:
                 continue
             plugin = plugin_loader.get(self.plugins, reservation['resource_type'])
             plugin.update_reservation(context, new_lease, reservation,
-                                      changes.get(reservation['id'], {}), steps)
+                                      changes.get(reservation['id'], {}))
 
     # --- delete -----------------------------------------------------------
     def delete(self, context, lease_id):
-        """Delete a lease. Resources in use (an active lease) are taken back
-        first, outside the lock; if that fails the lease stays as it was."""
-        with undo.UndoLog('deletion of lease %s' % lease_id) as steps:
-            with db_api.transaction(context):
-                db_api.allocation_lock(context)
-                lease = self._get(context, lease_id)
-                self._refuse_if_busy(lease)
-                ending = self._ending_view(context, lease)
-                in_use = [r for r in lease['reservations']
-                          if r['status'] in (ReservationStatus.ACTIVE,
-                                             ReservationStatus.ERROR)]
-                if not in_use:
-                    self._destroy(context, lease, steps)
-                else:
-                    end_event = self._events_by_type(lease)[EventType.END]
-                    # Claimed like an event run: if this manager dies now,
-                    # another one finishes the deletion once the claim expires.
-                    db_api.event_claim(context, end_event['id'], owner=CONF.host,
-                                       until=self._claim_expiry())
-                    db_api.lease_update(context, lease_id,
-                                        {'status': LeaseStatus.DELETING})
-        if in_use:
-            self._take_back_then_destroy(context, lease, in_use, end_event)
-        LOG.info('Lease %s deleted', lease_id)
-        trusts.forget(lease)
-        if ending is not None:
-            self.enforcement.on_end(context, ending)
-        rpc.notify(context, 'lease.delete', self.view(lease))
+        """Delete a lease. One that never started, or whose end completed,
+        goes at once (what the cloud still holds for it is removed in the
+        background); one whose resources are handed over is DELETING until
+        the cloud has them back."""
+        with db_api.transaction(context):
+            db_api.allocation_lock(context)
+            lease = self._get(context, lease_id)
+            if lease['status'] == LeaseStatus.DELETING:
+                return
+            events = lifecycle_mod.events_by_type(lease)
+            if events[EventType.END]['status'] == EventStatus.UNDONE:
+                self._record_on_end(context, lease)
+            if lease['status'] == LeaseStatus.TERMINATED or \
+                    events[EventType.START]['status'] == EventStatus.UNDONE:
+                if lease['status'] != LeaseStatus.TERMINATED:
+                    self.lifecycle.refresh_all(context, lease, 'absent')
+                payload = self.view(lease)
+                trusts.forget(context, lease)
+                db_api.lease_destroy(context, lease_id)
+                after = [('wake', None), ('notify_payload', ('lease.delete', payload))]
+                destroyed = True
+            else:
+                destroyed = False
+                self.lifecycle.set_status(context, lease, LeaseStatus.DELETING)
+                self.lifecycle.refresh_all(context, lease, 'absent')
+                after = self.lifecycle.settle_in(context, lease_id)
+        LOG.info('Lease %s %s', lease_id, 'deleted' if destroyed
+                 else 'being deleted: its resources are being taken back')
+        self.lifecycle.run_after(context, lease_id, after)
         self.on_change()
-
-    # --- enforcement --------------------------------------------------------
-    def _enforcement_view(self, context, lease):
-        """The lease (a store dict, or its id to read it) as enforcement
-        filters see it, with what its reservations hold."""
-        if not isinstance(lease, dict):
-            lease = self._get(context, lease)
-        return self.enforcement.lease_view(context, self.view(lease))
-
-    def _ending_view(self, context, lease):
-        """What on-end filters are told about a lease being deleted, read
-        before it is gone; None if none are enabled or its end was told."""
-        end = self._events_by_type(lease).get(EventType.END)
-        if not self.enforcement.enabled or (end and end['status'] == EventStatus.DONE):
-            return None
-        return self._enforcement_view(context, lease)
-
-    def _destroy(self, context, lease, steps):
-        for reservation in lease['reservations']:
-            if reservation['status'] != ReservationStatus.DELETED:
-                plugin = plugin_loader.get(self.plugins, reservation['resource_type'])
-                plugin.release(context, lease, reservation, steps)
-        db_api.lease_destroy(context, lease['id'])
-
-    def _take_back_then_destroy(self, context, lease, in_use, end_event):
-        try:
-            for reservation in in_use:
-                plugin = plugin_loader.get(self.plugins, reservation['resource_type'])
-                plugin.on_end(context, lease, reservation)
-        except Exception:
-            with db_api.transaction(context):
-                db_api.allocation_lock(context)
-                db_api.event_claim(context, end_event['id'], EventStatus.IN_PROGRESS,
-                                   EventStatus.UNDONE)
-                db_api.lease_update(context, lease['id'], {'status': lease['status']})
-            raise
-        with undo.UndoLog('deletion of lease %s' % lease['id']) as steps:
-            with db_api.transaction(context):
-                db_api.allocation_lock(context)
-                for reservation in lease['reservations']:
-                    if reservation in in_use:
-                        db_api.reservation_update(context, reservation['id'],
-                                                  {'status': ReservationStatus.DELETED})
-                current = self._get(context, lease['id'])
-                self._destroy(context, current, steps)
-                db_api.events_wake_waiting_starts(context)
 
     # --- lifecycle events -------------------------------------------------
-    TRANSITIONAL = {EventType.START: LeaseStatus.STARTING,
-                    EventType.END: LeaseStatus.TERMINATING}
-
-    def run_event(self, context, event):
-        """Execute one due event exactly once; return False if another
-        worker had already claimed it. A failed start or end is undone and
-        retried with backoff; the lease shows why meanwhile."""
-        event_type = event['event_type']
+    def apply_event(self, context, event):
+        """Apply a due start or end to the lease's intents (one transaction
+        under the lock); False if another manager did it first."""
         with db_api.transaction(context):
             db_api.allocation_lock(context)
-            if not db_api.event_claim(context, event['id'], owner=CONF.host,
-                                      until=self._claim_expiry()):
-                return False
-            lease = self._get(context, event['lease_id'])
-            # Only a deletion's own end event, taken over from a dead manager.
-            deleting = (lease['status'] == LeaseStatus.DELETING
-                        and event_type == EventType.END)
-            if event_type == EventType.START:
-                holders = db_api.leases_still_holding(context, lease['id'])
-                if holders:
-                    self._wait_for_ends(context, event, lease, holders)
-                    return True
-            transitional = None if deleting else self.TRANSITIONAL.get(event_type)
-            if transitional:
-                status.check_transition(LeaseStatus, 'Lease', lease['id'],
-                                        lease['status'], transitional)
-                db_api.lease_update(context, lease['id'], {'status': transitional})
-        if deleting:
-            return self._finish_deletion(context, lease, event)
-        LOG.info('Running %s of lease %s (due %s, attempt %d)', event_type, lease['id'],
-                 event['time'], event['attempts'] + 1)
-        error = None
-        try:
-            with undo.UndoLog('%s of lease %s' % (event_type, lease['id'])) as steps:
-                self._run_plugins(context, lease, event_type, steps)
-        except Exception as exc:
-            LOG.exception('%s of lease %s failed', event_type, lease['id'])
-            error = getattr(exc, 'message', None) or '%s: %s' % (type(exc).__name__, exc)
-        with db_api.transaction(context):
-            db_api.allocation_lock(context)
-            self._record_outcome(context, event, error)
-            outcome = self._outcome(event, error)
-            self._settle_statuses(context, lease['id'], event_type, outcome, error)
-            if event_type == EventType.END and outcome != EventStatus.UNDONE:
-                # Done or given up: its hosts no longer hold any start back.
-                db_api.events_wake_waiting_starts(context)
-        if event_type == EventType.END and error is None:
-            trusts.release(context, lease)
-        result = db_api.lease_get(context, lease['id'])
-        if result is not None:
-            rpc.notify(context, 'lease.event.%s' % event_type, self.view(result))
-            if (event_type == EventType.END and error is None
-                    and self.enforcement.enabled):
-                self.enforcement.on_end(context, self._enforcement_view(context, result))
-        return True
-
-    @staticmethod
-    def _wait_for_ends(context, event, lease, holders):
-        """Put a start back until the leases before it gave its hosts back.
-
-        Their end empties the hosts and returns them to the freepool; a start
-        that ran first would hand over hosts the previous tenant still uses,
-        and that end would then delete the new tenant's servers and put the
-        hosts back in the freepool. The wait is not a failed attempt, and
-        the holder letting go (its end done or given up, or its deletion)
-        makes the start due again at once."""
-        reason = 'waiting for the end of lease %s to give back its hosts' % ', '.join(holders)
-        if lease['status_reason'] != reason:
-            LOG.info('Start of lease %s is %s', lease['id'], reason)
-            db_api.lease_update(context, lease['id'], {'status_reason': reason})
-        db_api.event_update(context, event['id'], {
-            'status': EventStatus.UNDONE, 'claimed_by': None, 'claimed_until': None,
-            'next_attempt': timeutils.utcnow() + timeutils.datetime.timedelta(
-                seconds=CONF.manager.event_retry_delay)})
-
-    @staticmethod
-    def _claim_expiry():
-        return timeutils.utcnow() + timeutils.datetime.timedelta(
-            seconds=CONF.manager.event_claim_timeout)
-
-    def _finish_deletion(self, context, lease, event):
-        """A deletion whose manager died half-way (its claim expired): take
-        the resources back and remove the lease, as the deletion would have.
-        On failure the event waits to be retried and the lease stays DELETING."""
-        LOG.info('Finishing the deletion of lease %s left by a dead manager', lease['id'])
-        in_use = [r for r in lease['reservations']
-                  if r['status'] in (ReservationStatus.ACTIVE, ReservationStatus.ERROR)]
-        try:
-            self._take_back_then_destroy(context, lease, in_use, event)
-        except Exception as exc:
-            LOG.exception('Deletion of lease %s failed; retrying later', lease['id'])
-            delay = min(CONF.manager.event_retry_delay * 2 ** event['attempts'],
-                        CONF.manager.event_retry_max_delay)
-            db_api.event_update(context, event['id'], {
-                'attempts': event['attempts'] + 1,
-                'last_error': getattr(exc, 'message', None) or str(exc),
-                'next_attempt': timeutils.utcnow()
-                + timeutils.datetime.timedelta(seconds=delay)})
-            return True
-        rpc.notify(context, 'lease.delete', self.view(lease))
+            lease = db_api.lease_get(context, event['lease_id'])
+            after = None if lease is None else self.lifecycle.apply(context, lease, event)
+        if after is None:
+            return False
+        self.lifecycle.run_after(context, event['lease_id'], after)
         self.on_change()
         return True
 
-    @staticmethod
-    def _outcome(event, error):
+    def run_action(self, context, event):
+        """Run a before-start notice or a before-end action once, on a claim
+        (not under the lock); retried with backoff until it succeeds or the
+        lease's end comes. False if another manager claimed it."""
+        if not db_api.event_claim(context, event['id'], owner=CONF.host,
+                                  until=_claim_expiry()):
+            return False
+        lease = db_api.lease_get(context, event['lease_id'])
+        if lease is None:
+            return True
+        LOG.info('Running %s of lease %s (due %s, attempt %d)', event['event_type'],
+                 lease['id'], event['time'], event['attempts'] + 1)
+        error = None
+        try:
+            for reservation in lease['reservations']:
+                plugin = plugin_loader.get(self.plugins, reservation['resource_type'])
+                if event['event_type'] == EventType.BEFORE_START:
+                    self.reaper.notice(context, lease, plugin, reservation)
+                else:
+                    plugin.before_end(context, lease, reservation)
+        except Exception as exc:  # noqa: BLE001  retried, and the lease says why
+            LOG.exception('%s of lease %s failed', event['event_type'], lease['id'])
+            error = getattr(exc, 'message', None) or '%s: %s' % (type(exc).__name__, exc)
+        self._record_action(context, lease, event, error)
         if error is None:
-            return EventStatus.DONE
-        if event['attempts'] + 1 < CONF.manager.event_max_attempts:
-            return EventStatus.UNDONE
-        return EventStatus.ERROR
+            rpc.notify(context, 'lease.event.%s' % event['event_type'],
+                       self.view(db_api.lease_get(context, lease['id']) or lease))
+        return True
 
-    def _record_outcome(self, context, event, error):
-        outcome = self._outcome(event, error)
-        values = {'status': outcome, 'attempts': event['attempts'] + 1,
-                  'last_error': error, 'next_attempt': None,
-                  'claimed_by': None, 'claimed_until': None}
-        if outcome == EventStatus.UNDONE:
-            delay = min(CONF.manager.event_retry_delay * 2 ** event['attempts'],
-                        CONF.manager.event_retry_max_delay)
-            values['next_attempt'] = timeutils.utcnow() + timeutils.datetime.timedelta(
-                seconds=delay)
+    @staticmethod
+    def _record_action(context, lease, event, error):
+        values = {'attempts': event['attempts'] + 1, 'last_error': error,
+                  'claimed_by': None, 'claimed_until': None, 'next_attempt': None,
+                  'status': EventStatus.DONE}
+        end = lifecycle_mod.events_by_type(lease).get(EventType.END)
+        if error is not None:
+            if end is not None and end['status'] == EventStatus.UNDONE:
+                delay = min(CONF.manager.event_retry_delay * 2 ** event['attempts'],
+                            CONF.manager.event_retry_max_delay)
+                values.update(status=EventStatus.UNDONE,
+                              next_attempt=timeutils.utcnow()
+                              + timeutils.datetime.timedelta(seconds=delay))
+            else:
+                # Too late: the lease ended meanwhile.
+                values['status'] = EventStatus.ERROR
         db_api.event_update(context, event['id'], values)
 
-    def _run_plugins(self, context, lease, event_type, steps):
-        for reservation in lease['reservations']:
-            plugin = plugin_loader.get(self.plugins, reservation['resource_type'])
-            if event_type == EventType.BEFORE_START:
-                self.reaper.notice(context, lease, plugin, reservation)
-            elif event_type == EventType.START:
+    # --- what the converger runs before a reservation's own steps ------------
+    def start_steps(self, context, intent):
+        """Before resources are handed over at a start (once): wait for the
+        leases that still hold the hosts to give them back, then reclaim the
+        preemptible servers in the way."""
+        if intent['phase'] != 'active' or intent['observed'].get('started'):
+            return []
+        lease_id, reservation_id = intent['lease_id'], intent['reservation_id']
+
+        def wait_for_holders(observed):
+            holders = db_api.leases_still_holding(context, lease_id)
+            if holders:
+                raise Wait('waiting for the end of lease %s to give back its hosts'
+                           % ', '.join(holders),
+                           still=lambda ctx: db_api.leases_still_holding(ctx, lease_id))
+
+        def reclaim(observed):
+            lease = db_api.lease_get(context, lease_id)
+            reservation = next((r for r in (lease or {}).get('reservations', ())
+                                if r['id'] == reservation_id), None)
+            if reservation is not None:
+                plugin = plugin_loader.get(self.plugins, reservation['resource_type'])
                 self.reaper.reclaim(context, lease, plugin, reservation)
-                plugin.on_start(context, lease, reservation, steps)
-            elif event_type == EventType.END:
-                plugin.on_end(context, lease, reservation)
-            else:
-                plugin.before_end(context, lease, reservation)
+            observed['started'] = True
+        return [Step('wait-for-holders', 'wait for the previous holders', wait_for_holders),
+                Step('reclaim', 'reclaim preemptible servers in the way', reclaim)]
 
-    def _settle_statuses(self, context, lease_id, event_type, outcome, error):
-        lease = db_api.lease_get(context, lease_id)
-        if lease is None:
-            return
-        target = {(EventType.START, EventStatus.DONE): ReservationStatus.ACTIVE,
-                  (EventType.START, EventStatus.ERROR): ReservationStatus.ERROR,
-                  (EventType.END, EventStatus.DONE): ReservationStatus.DELETED,
-                  (EventType.END, EventStatus.ERROR): ReservationStatus.ERROR,
-                  }.get((event_type, outcome))
-        if target is not None:
-            for reservation in lease['reservations']:
-                if reservation['status'] != target:
-                    status.check_transition(ReservationStatus, 'Reservation',
-                                            reservation['id'], reservation['status'],
-                                            target)
-                    db_api.reservation_update(context, reservation['id'],
-                                              {'status': target})
-        new_status = self.derive_status(lease['events'])
-        values = {}
-        if new_status != lease['status']:
-            status.check_transition(LeaseStatus, 'Lease', lease_id, lease['status'],
-                                    new_status)
-            values['status'] = new_status
-        if event_type in self.TRANSITIONAL:
-            values['status_reason'] = self._reason(event_type, lease['events'], error)
-        if values:
-            db_api.lease_update(context, lease_id, values)
 
-    @staticmethod
-    def _reason(event_type, events, error):
-        if error is None:
-            return None
-        event = {e['event_type']: e for e in events}[event_type]
-        if event['status'] == EventStatus.ERROR:
-            return '%s failed %d times, giving up: %s' % (event_type, event['attempts'],
-                                                          error)
-        return '%s failed (attempt %d), retrying at %s: %s' % (
-            event_type, event['attempts'], event['next_attempt'], error)
+class _Changed(exceptions.NotEnoughResources):
+    """The allocation under the lock differs from the one proposed."""
 
-    @staticmethod
-    def derive_status(events):
-        """A lease's stable status follows from its start and end events."""
-        by_type = {e['event_type']: e['status'] for e in events}
-        start, end = by_type.get(EventType.START), by_type.get(EventType.END)
-        if EventStatus.ERROR in (start, end):
-            return LeaseStatus.ERROR
-        return {(EventStatus.UNDONE, EventStatus.UNDONE): LeaseStatus.PENDING,
-                (EventStatus.DONE, EventStatus.UNDONE): LeaseStatus.ACTIVE,
-                (EventStatus.DONE, EventStatus.DONE): LeaseStatus.TERMINATED,
-                }.get((start, end), LeaseStatus.ERROR)
+
+def _holdings(view):
+    """What a lease holds, as the policy service judged it."""
+    if view is None:
+        return None
+    return [(r.get('resource_type'), sorted(a['id'] for a in r.get('allocations', ())))
+            for r in view.get('reservations', ())]
+
+
+def _claim_expiry():
+    return timeutils.utcnow() + timeutils.datetime.timedelta(
+        seconds=CONF.manager.event_claim_timeout)

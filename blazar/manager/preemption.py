@@ -21,7 +21,7 @@ from blazar import rpc
 from blazar.clients import nova
 from blazar.conf import CONF
 from blazar.db import api as db_api
-from blazar.utils import undo
+from blazar.plugins.steps import Restart
 
 LOG = logging.getLogger(__name__)
 DONE_STATUS = {'delete': ('DELETED',), 'shelve': ('SHELVED_OFFLOADED',),
@@ -42,8 +42,9 @@ def _record(context, lease, reservation, server, host, status, **extra):
 
 class Reaper:
 
-    def __init__(self, plugins):
+    def __init__(self, plugins, lifecycle=None):
         self.plugins = plugins
+        self.lifecycle = lifecycle
 
     @staticmethod
     def list(context, lease_id=None, reservation_id=None, project_id=None):
@@ -70,10 +71,10 @@ class Reaper:
         may not be touched. Raises (the start is retried) while servers are
         not yet gone, offloaded or stopped."""
         targets = plugin.preemption_targets(context, lease, reservation)
-        if targets['blocked']:
-            self._heal_around(context, lease, plugin, reservation, targets['blocked'])
-            targets = plugin.preemption_targets(
-                context, db_api.lease_get(context, lease['id']), reservation)
+        if targets['blocked'] and self._heal_around(context, lease, plugin, reservation,
+                                                    targets['blocked']):
+            # The reservation moved: its intent changed, plan again.
+            raise Restart()
         if not targets['reclaim']:
             return
         client = nova.get_client()
@@ -107,21 +108,24 @@ class Reaper:
 
     def _heal_around(self, context, lease, plugin, reservation, blocked):
         """Move the reservation off hosts held by servers that are not
-        preemptible; what cannot move is flagged missing (lease degraded)."""
+        preemptible; what cannot move is flagged missing (lease degraded).
+        Returns whether the reservation's hosts changed."""
         host_ids = sorted({host['id'] for _server, host in blocked})
-        with undo.UndoLog('healing around servers of reservation %s'
-                          % reservation['id']) as steps:
-            with db_api.transaction(context):
-                db_api.allocation_lock(context)
-                current = db_api.lease_get(context, lease['id'])
-                res = next(r for r in current['reservations'] if r['id'] == reservation['id'])
-                plugin.heal(context, current, res, host_ids, steps)
-                still = set(host_ids) & set(db_api.reservation_host_ids(
-                    context, reservation['id']))
-                if still:
-                    db_api.reservation_update(context, reservation['id'],
-                                              {'missing_resources': True})
-                    db_api.lease_update(context, lease['id'], {'degraded': True})
+        with db_api.transaction(context):
+            db_api.allocation_lock(context)
+            current = db_api.lease_get(context, lease['id'])
+            res = next(r for r in current['reservations'] if r['id'] == reservation['id'])
+            before = set(db_api.reservation_host_ids(context, reservation['id']))
+            plugin.heal(context, current, res, host_ids)
+            after = set(db_api.reservation_host_ids(context, reservation['id']))
+            still = set(host_ids) & after
+            if still:
+                db_api.reservation_update(context, reservation['id'],
+                                          {'missing_resources': True})
+                db_api.lease_update(context, lease['id'], {'degraded': True})
+            moved = before != after
+            if moved and self.lifecycle is not None:
+                self.lifecycle.respec(context, db_api.lease_get(context, lease['id']), res)
         for server, host in blocked:
             reason = ('not preemptible: reservation healed onto another host'
                       if host['id'] not in still else
@@ -131,3 +135,4 @@ class Reaper:
             rpc.notify(context, 'preemption.blocked', payload)
             LOG.warning('Server %s on %s is not preemptible; %s', server['id'],
                         host['service_name'], reason)
+        return moved

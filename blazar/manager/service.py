@@ -1,21 +1,26 @@
 """blazar-manager: the RPC endpoint the API calls, the plugins, the event loop."""
+import datetime
 import functools
 import logging
 
 from oslo_config import cfg
 from oslo_db import exception as db_exc
 import oslo_messaging as messaging
+from oslo_utils import timeutils
 from sqlalchemy import exc as sa_exc
 
+from blazar import deferred
 from blazar import exceptions
 from blazar import plugins as plugin_loader
 from blazar import rpc
+from blazar.db import api as db_api
 from blazar.manager import availability
+from blazar.manager import converger
 from blazar.manager import events
 from blazar.manager import healing
 from blazar.manager import leases
 from blazar.manager import monitors
-from blazar.manager import reconciler
+from blazar.manager import sweeper
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -185,25 +190,51 @@ class ManagerEndpoint:
 
 class ManagerService:
     """Owns the plugins, the lease service, the RPC server, the event loop,
-    and the host monitors with the healing worker."""
+    the converger (with its periodic sweeps), the deferred calls, and the
+    host monitors with the healing worker."""
 
     def __init__(self):
         self.plugins = plugin_loader.load(CONF.manager.plugins)
+        self.converger_worker = None
         self.event_loop = None
         self.healing_worker = None
+        self.deferred_worker = deferred.DeferredWorker()
         self.leases = leases.LeaseService(self.plugins, on_change=self._wake)
+        self.lifecycle = self.leases.lifecycle
         self.event_loop = events.EventLoop(self.leases)
-        self.healer = healing.Healer(self.plugins)
+        self.converger = converger.Converger(self.plugins, self.lifecycle,
+                                             pre_steps=self.leases.start_steps)
+        self.sweeper = sweeper.Sweeper(self.plugins)
+        self.converger_worker = converger.ConvergerWorker(self.converger, periodic=[
+            converger.Periodic('adoption of reservations without intent',
+                               lambda: CONF.manager.reconcile_interval or 3600,
+                               self.lifecycle.adopt),
+            converger.Periodic('resync of settled intents',
+                               lambda: CONF.manager.reconcile_interval, self._resync,
+                               first_delay=CONF.manager.reconcile_interval),
+            converger.Periodic('freepool check', lambda: CONF.manager.reconcile_interval,
+                               self.sweeper.freepool),
+            converger.Periodic('orphan collection', lambda: CONF.manager.orphan_interval,
+                               self.sweeper.orphans),
+        ])
+        self.healer = healing.Healer(self.plugins, self.lifecycle, on_change=self._wake)
         self.healing_worker = healing.HealingWorker(self.healer)
         self.monitors = monitors.Monitors(on_change=self.healing_worker.request)
-        self.reconciler = reconciler.Reconciler(self.plugins)
-        self.reconciler_worker = reconciler.ReconcilerWorker(self.reconciler)
         self.endpoint = ManagerEndpoint(self.leases, self.plugins, self.healer)
         self.server = None
+
+    @staticmethod
+    def _resync(context):
+        interval = CONF.manager.reconcile_interval
+        before = timeutils.utcnow() - datetime.timedelta(seconds=interval)
+        db_api.intents_resync(context, before, limit=1000)
 
     def _wake(self):
         if self.event_loop is not None:
             self.event_loop.wake()
+        if self.converger_worker is not None:
+            self.converger_worker.wake()
+        self.deferred_worker.wake()
         if self.healing_worker is not None:
             # A lease changed: flags may need setting or clearing.
             self.healing_worker.request()
@@ -211,19 +242,34 @@ class ManagerService:
     def start(self):
         self.server = rpc.get_server(CONF.manager.rpc_topic, CONF.host, [self.endpoint])
         self.server.start()
+        self.deferred_worker.start()
+        self.converger_worker.start()
         self.event_loop.start()
         self.healing_worker.start()
         self.monitors.start()
-        self.reconciler_worker.start()
         LOG.info('blazar-manager %s serving topic %s with plugins %s', CONF.host,
                  CONF.manager.rpc_topic, ', '.join(sorted(self.plugins)))
 
+    def pause(self):
+        """Finish the cloud work under way and take no more (tests switch
+        the store between two of them)."""
+        self.converger_worker.pause()
+        self.deferred_worker.pause()
+
+    def resume(self):
+        self.converger_worker.resume()
+        self.deferred_worker.resume()
+
     def stop(self):
-        self.reconciler_worker.stop()
+        """Stop taking work, finish what is under way, and let go of every
+        claim so that another manager carries on at once."""
         self.monitors.stop()
         self.healing_worker.stop()
-        if self.event_loop is not None:
-            self.event_loop.stop()
         if self.server is not None:
             self.server.stop()
+        if self.event_loop is not None:
+            self.event_loop.stop()
+        self.converger_worker.stop()
+        self.deferred_worker.stop()
+        if self.server is not None:
             self.server.wait()

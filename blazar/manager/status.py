@@ -18,20 +18,28 @@ class LeaseStatus:
     ERROR = 'ERROR'
 
     STABLE = (PENDING, ACTIVE, TERMINATED, ERROR)
+    # Transitional statuses say the cloud is being made to match the lease
+    # (blazar/manager/lifecycle.py): STARTING after its start, UPDATING
+    # after a change of an active lease, TERMINATING after its end,
+    # DELETING after its deletion; they settle once the cloud matches.
+    # ERROR only comes from an upgraded deployment (no retry could fix
+    # it there); such a lease can still end and be deleted.
     TRANSITIONS = {
         CREATING: {PENDING, DELETING},
         PENDING: {STARTING, UPDATING, DELETING},
-        STARTING: {ACTIVE, ERROR, DELETING, PENDING},
+        STARTING: {ACTIVE, TERMINATING, DELETING},
         ACTIVE: {TERMINATING, UPDATING, DELETING},
-        TERMINATING: {TERMINATED, ERROR, DELETING, ACTIVE},
-        TERMINATED: {UPDATING, DELETING},
-        ERROR: {STARTING, TERMINATING, UPDATING, DELETING},
-        UPDATING: {PENDING, ACTIVE, TERMINATED, ERROR, DELETING},
-        DELETING: {ERROR},
+        UPDATING: {PENDING, ACTIVE, STARTING, TERMINATING, DELETING},
+        TERMINATING: {TERMINATED, DELETING},
+        TERMINATED: {DELETING},
+        ERROR: {STARTING, TERMINATING, DELETING},
+        DELETING: set(),
     }
 
 
 class ReservationStatus:
+    """What the cloud has of a reservation: ``active`` once its resources
+    are handed over, ``deleted`` once they are all taken back."""
     PENDING = 'pending'
     ACTIVE = 'active'
     DELETED = 'deleted'
@@ -46,6 +54,10 @@ class ReservationStatus:
 
 
 class EventStatus:
+    """A start or an end is IN_PROGRESS from when it is applied to the
+    intents until the cloud matches them, then DONE. A before-start or
+    before-end action is IN_PROGRESS while a manager runs it, back to
+    UNDONE to be retried, and ERROR if the lease ended first."""
     UNDONE = 'UNDONE'
     IN_PROGRESS = 'IN_PROGRESS'
     DONE = 'DONE'

@@ -19,33 +19,51 @@ class ResourcePlugin(abc.ABC):
     def validate_reservation(self, values):
         """Return normalised reservation parameters or raise a 400 error."""
 
-    @abc.abstractmethod
-    def reserve(self, context, lease, reservation_id, values, undo):
-        """Allocate resources for a new reservation, inside the caller's
-        transaction (which holds the allocation lock). Record external steps
-        in ``undo``. Return the id of the plugin's reservation row."""
+    def prepare(self, context, lease, values):
+        """Complete validated parameters with what only the cloud knows (a
+        flavor's shape). Runs before the allocation lock is taken: the only
+        place a plugin may call the cloud while a request is served."""
+        return values
+
+    def prepare_update(self, context, lease, reservation, changes):
+        """As ``prepare``, for the changes an update asks for."""
+        return changes
 
     @abc.abstractmethod
-    def update_reservation(self, context, lease, reservation, values, undo):
+    def reserve(self, context, lease, reservation_id, values):
+        """Allocate resources for a new reservation, inside the caller's
+        transaction (which holds the allocation lock): store only, no cloud
+        call. Return the id of the plugin's reservation row."""
+
+    @abc.abstractmethod
+    def update_reservation(self, context, lease, reservation, values):
         """Apply new dates/parameters to a reservation, same rules as reserve."""
 
     @abc.abstractmethod
-    def release(self, context, lease, reservation, undo):
-        """Give back everything a reservation holds (lease deleted)."""
+    def intent_spec(self, context, lease, reservation):
+        """What the cloud must hold for this reservation, as a JSON dict
+        (names, hosts, owner...), read from the store only: the converger
+        makes the cloud match it (blazar/manager/converger.py)."""
 
     @abc.abstractmethod
-    def on_start(self, context, lease, reservation, undo):
-        """Hand the resources over in the cloud when the lease starts,
-        recording in ``undo`` how to take each step back."""
+    def plan(self, phase, spec, observed):
+        """The ordered ``blazar.plugins.steps.Step`` list taking the cloud to
+        ``phase`` (``reserved``, ``active``, ``absent``) for ``spec``, from
+        what ``observed`` says earlier steps did. Pure: steps do the I/O."""
 
-    @abc.abstractmethod
-    def on_end(self, context, lease, reservation):
-        """Take the resources back in the cloud when the lease ends."""
+    def remember(self, context, reservation_id, observed):  # noqa: B027  optional hook
+        """Keep the ids of objects the converger made (shown in the lease)
+        in the plugin's row. By default nothing."""
+
+    def marked_objects(self):
+        """Objects in the cloud carrying this plugin's marks
+        (``blazar.plugins.steps.Marked``), for orphan collection."""
+        return []
 
     def before_end(self, context, lease, reservation):  # noqa: B027  optional hook
         """Action some time before the end (e.g. snapshots)."""
 
-    def heal(self, context, lease, reservation, lost_host_ids, undo):
+    def heal(self, context, lease, reservation, lost_host_ids):
         """Move a reservation off hosts it can no longer use; return True
         when it holds none of them afterwards.
 
@@ -58,9 +76,6 @@ class ResourcePlugin(abc.ABC):
         ``lease``/``reservation``: store dicts read under the lock (the
         reservation with its plugin row). ``lost_host_ids``: ids of hosts the
         reservation holds allocations on and must leave (never empty).
-        ``undo``: a :class:`blazar.utils.undo.UndoLog`; record there how to
-        reverse each cloud step, which is undone if anything later fails,
-        the commit included.
 
         Contract:
 
@@ -72,12 +87,10 @@ class ResourcePlugin(abc.ABC):
           remain on the lost host. Keep the allocations of a lost host that
           has no replacement: the reservation waits for it (it is whole
           again as soon as the host recovers) and a later pass retries.
-        * If the reservation is active, hand replacements over in the cloud
-          now (as ``on_start`` would: aggregate, inventory...) and set the
-          reservation's ``resources_changed``; take the lost host out of the
-          reservation's cloud objects when the cloud lets you (a failed host
-          may still carry the tenant's instances: leave it then, ``on_end``
-          must still clean it up).
+        * Change the store only: the caller refreshes the reservation's
+          intent, and the converger hands replacements over and takes the
+          lost hosts back in the cloud. If the reservation is active, set its
+          ``resources_changed``.
         * Be safe to call again with the same hosts: already moved ones are
           no longer in ``lost_host_ids``.
 
@@ -97,19 +110,6 @@ class ResourcePlugin(abc.ABC):
         the way, which are never touched. Called ahead of the start (to
         notify) and at the start (to reclaim). By default nothing."""
         return preemption.targets()
-
-    def expected_pools(self, context, lease, reservation):
-        """``{host id: {aggregate names}}``: where the hosts of an active
-        reservation belong in Nova now (a host it does not name belongs to
-        the freepool alone). Read by the reconciler. By default nothing."""
-        return {}
-
-    def repair(self, context, lease, reservation):
-        """Put back what an active reservation made in the cloud, other
-        than aggregate membership, if it went missing or astray; return a
-        line per fix. Called by the reconciler under the allocation lock,
-        with the lease's events idle. By default nothing."""
-        return []
 
     @abc.abstractmethod
     def reservation_fields(self, reservation):

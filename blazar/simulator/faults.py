@@ -21,6 +21,7 @@ import collections
 import dataclasses
 import http
 import json
+import random
 import re
 import threading
 
@@ -40,6 +41,7 @@ class Fault:
     delay: float = 0.0
     remaining: int = 1          # None: until cleared
     skip: int = 0               # matching requests let through first
+    probability: float = 1.0    # a matching request fails with this chance
     hits: int = 0
 
     def __post_init__(self):
@@ -82,9 +84,10 @@ class Faults:
         self._rules = []
         self._log = collections.deque(maxlen=log_size)
         self._wake = threading.Event()
+        self._random = random.Random()
 
     def inject(self, method, path_pattern, status=500, times=1,
-               message=None, action=None, delay=0.0, skip=0):
+               message=None, action=None, delay=0.0, skip=0, probability=1.0):
         """Arm a rule; see ``Cloud.inject_fault``."""
         if status is not None:
             status = int(status)
@@ -100,9 +103,12 @@ class Faults:
             raise ValueError('delay must be >= 0')
         if skip < 0:
             raise ValueError('skip must be >= 0')
+        if not 0 < probability <= 1:
+            raise ValueError('probability must be in (0, 1]')
         fault = Fault(method=method.upper(), path_pattern=path_pattern,
                       action=action, status=status, message=message,
-                      delay=float(delay), remaining=times, skip=skip)
+                      delay=float(delay), remaining=times, skip=skip,
+                      probability=float(probability))
         with self._lock:
             self._rules.append(fault)
         return fault
@@ -138,6 +144,8 @@ class Faults:
             self._log.append((method, path, action))
             for rule in self._rules:
                 if rule.armed and rule.matches(method, path, action):
+                    if rule.probability < 1 and self._random.random() >= rule.probability:
+                        continue
                     if rule.skip:
                         rule.skip -= 1
                         continue

@@ -138,7 +138,7 @@ class Cloud(ComputeMixin, FlavorsMixin, ServersMixin):
 
     # --- fault injection (applied by the HTTP front end) -----------------
     def inject_fault(self, method, path_pattern, status=500, times=1,
-                     message=None, action=None, delay=0.0, skip=0):
+                     message=None, action=None, delay=0.0, skip=0, probability=1.0):
         """Make the next ``times`` matching HTTP requests fail.
 
         A request matches when its method is ``method`` (or ``method`` is
@@ -157,13 +157,16 @@ class Cloud(ComputeMixin, FlavorsMixin, ServersMixin):
         short); with ``status=None`` the request is then served normally.
         ``skip`` lets that many matching requests through first (to fail,
         say, the second ``add_host`` of an operation):
-        a slow Nova.  ``times=None`` keeps the rule until cleared.  The
+        a slow Nova.  ``times=None`` keeps the rule until cleared.
+        ``probability`` makes each matching request fail with that chance
+        only (a flaky Nova, for drills).  The
         oldest armed rule wins when several match.  Returns the rule
         (``faults.Fault``: ``hits``, ``remaining``).
         """
         return self.faults.inject(method, path_pattern, status=status,
                                   times=times, message=message,
-                                  action=action, delay=delay, skip=skip)
+                                  action=action, delay=delay, skip=skip,
+                                  probability=probability)
 
     def clear_faults(self):
         """Disarm every injected fault (the request log is kept)."""

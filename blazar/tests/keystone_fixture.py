@@ -26,6 +26,7 @@ import contextlib
 import dataclasses
 import fcntl
 import grp
+import json
 import os
 import pathlib
 import pwd
@@ -48,12 +49,68 @@ INSTALL_TIMEOUT = 900
 DOMAIN = 'Default'
 REGION = 'RegionOne'
 PASSWORD = 'secret-%s'   # % user name
+FAST_HASH_ROUNDS = 4     # the fewest bcrypt rounds Keystone accepts
 
-WSGI_ENTRY = '''"""Keystone's WSGI app for gunicorn; oslo.config must not see
-gunicorn's command line."""
+WSGI_ENTRY = '''\"\"\"Keystone's WSGI app for gunicorn; oslo.config must not see
+gunicorn's command line. Every POST /v3/auth/tokens is recorded, one JSON
+line in auth-requests.log (see Keystone.auth_requests), and every request
+in access.log with how long Keystone took to answer (Keystone.access_log).
+\"\"\"
+import io
+import json
+import os
+import re
 import sys
+import time
+
 sys.argv = sys.argv[:1]
-from keystone.wsgi.api import application  # noqa: E402,F401
+from keystone.wsgi.api import application as keystone_app  # noqa: E402
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+_AUTH_LOG = os.open(os.path.join(_HERE, 'auth-requests.log'), _FLAGS, 0o600)
+_ACCESS_LOG = os.open(os.path.join(_HERE, 'access.log'), _FLAGS, 0o600)
+_ID = re.compile('/[0-9a-f]{32}(?=/|$)')
+
+
+def _describe(body):
+    try:
+        auth = json.loads(body)['auth']
+    except (ValueError, KeyError, TypeError):
+        return {'methods': [], 'user': None, 'scope': None}
+    identity = auth.get('identity') or {}
+    user = ((identity.get('password') or {}).get('user') or {})
+    scope = auth.get('scope')
+    return {'methods': list(identity.get('methods') or []),
+            'user': user.get('name') or user.get('id'),
+            'scope': sorted(scope) if isinstance(scope, dict) else scope}
+
+
+def _write(fd, record):
+    os.write(fd, (json.dumps(record) + '\\n').encode())
+
+
+def application(environ, start_response):
+    started = time.time()
+    method = environ.get('REQUEST_METHOD')
+    path = environ.get('PATH_INFO', '')
+    record = None
+    if method == 'POST' and path.rstrip('/').endswith('/auth/tokens'):
+        length = int(environ.get('CONTENT_LENGTH') or 0)
+        body = environ['wsgi.input'].read(length) if length else b''
+        environ['wsgi.input'] = io.BytesIO(body)
+        record = dict(_describe(body), time=started)
+
+    def recording_start_response(status, headers, exc_info=None):
+        code = int(status.split()[0])
+        _write(_ACCESS_LOG, {'method': method, 'path': _ID.sub('/{id}', path),
+                             'status': code, 'time': started,
+                             'seconds': round(time.time() - started, 4)})
+        if record is not None:
+            record['status'] = code
+            _write(_AUTH_LOG, record)
+        return start_response(status, headers, exc_info)
+    return keystone_app(environ, recording_start_response)
 '''
 
 
@@ -163,7 +220,16 @@ def ensure_venv(say=print):
 class Keystone:
     """One Keystone server for a test session (see the module docstring)."""
 
-    def __init__(self, bin_dir, workdir):
+    def __init__(self, bin_dir, workdir, hash_rounds=FAST_HASH_ROUNDS, workers=1,
+                 extra_config=()):
+        """``hash_rounds``: bcrypt rounds of the users' passwords (the
+        fewest Keystone accepts by default, so that tests are quick; None
+        for Keystone's own default, 12, as in production: about 0.3 s of
+        CPU per password check). ``workers``: gunicorn worker processes.
+        ``extra_config``: more lines of keystone.conf (sections included)."""
+        self.hash_rounds = hash_rounds
+        self.extra_config = list(extra_config)
+        self.workers = workers
         self.bin = pathlib.Path(bin_dir)
         self.workdir = pathlib.Path(workdir)
         self.port = free_port()
@@ -200,7 +266,7 @@ class Keystone:
         env = dict(os.environ, OS_KEYSTONE_CONFIG_FILES=str(self.config))
         self._proc = subprocess.Popen(
             [str(self.bin / 'gunicorn'), '--bind', '127.0.0.1:%d' % self.port,
-             '--workers', '1', '--threads', '4', '--worker-class', 'gthread',
+             '--workers', str(self.workers), '--threads', '4', '--worker-class', 'gthread',
              '--timeout', '120', '--chdir', str(self.workdir),
              'blazar_keystone_wsgi:application'],
             stdout=self._log, stderr=subprocess.STDOUT, env=env,
@@ -211,6 +277,32 @@ class Keystone:
 
     def stop(self):
         stop_group(self._proc, self._log)
+
+    def auth_requests(self):
+        """Every ``POST /v3/auth/tokens`` Keystone answered so far, oldest
+        first: dicts of ``methods`` (e.g. ``['password']``), ``user`` (the
+        name or id of a password login), ``scope`` (the scope's keys, e.g.
+        ``['OS-TRUST:trust']``, or None), ``status`` and ``time``."""
+        path = self.workdir / 'auth-requests.log'
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+    def access_log(self):
+        """Every request Keystone answered so far, oldest first: dicts of
+        ``method``, ``path`` (32-hex ids as ``{id}``), ``status``, ``time``
+        and ``seconds`` (until Keystone started its answer)."""
+        path = self.workdir / 'access.log'
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+    def password_logins(self, since=0, user=None):
+        """The password logins (each a bcrypt check) among the token
+        requests from number ``since`` on (``len(auth_requests())`` taken
+        earlier), of ``user`` only if given."""
+        return [r for r in self.auth_requests()[since:]
+                if 'password' in r['methods'] and user in (None, r['user'])]
 
     def logs(self, chars=4000):
         path = self.workdir / 'keystone.log'
@@ -231,10 +323,11 @@ class Keystone:
             'key_repository = %s' % keys,
             '[credential]',
             'key_repository = %s' % (self.workdir / 'credential-keys'),
+        ] + ([
             '[identity]',
-            # The fewest bcrypt rounds Keystone accepts: every token costs one.
-            'password_hash_rounds = 4',
-            '']))
+            # Every password login costs one bcrypt check of this many rounds.
+            'password_hash_rounds = %d' % self.hash_rounds,
+        ] if self.hash_rounds is not None else []) + self.extra_config + ['']))
 
     def _manage(self, *args):
         result = subprocess.run([str(self.bin / 'keystone-manage'), '--config-file',
@@ -349,12 +442,12 @@ class Keystone:
 
 
 @contextlib.contextmanager
-def running_keystone(workdir, say=print):
-    """Install (once) and start Keystone; raise ``Unavailable`` when it
-    cannot be installed."""
+def running_keystone(workdir, say=print, **options):
+    """Install (once) and start Keystone (``options``: those of
+    ``Keystone``); raise ``Unavailable`` when it cannot be installed."""
     bin_dir = ensure_venv(say)
     started = time.monotonic()
-    keystone = Keystone(bin_dir, workdir)
+    keystone = Keystone(bin_dir, workdir, **options)
     try:
         keystone.start()
         say('Keystone up on %s in %.0f s' % (keystone.url, time.monotonic() - started))

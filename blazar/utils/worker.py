@@ -1,8 +1,8 @@
 """A background thread that runs one step again and again.
 
-The event loop, the healing worker, the polling monitor and the reconciler
-all sleep between runs, wake early when asked and stop on demand; this is
-that loop once.
+The event loop, the converger, the deferred calls, the healing worker and
+the polling monitor all sleep between runs, wake early when asked and stop
+on demand; this is that loop once.
 """
 import logging
 import threading

@@ -9,6 +9,7 @@ each lives in the module of its noun:
 * :mod:`.hosts` hosts, capabilities, properties, inventories;
 * :mod:`.allocations` who holds which host when, the calendar, slots;
 * :mod:`.usage` reserved time per project;
+* :mod:`.intents` what the cloud must hold, the converger's progress;
 * :mod:`.health` failures, maintenance and healing;
 * :mod:`.preemptions` preemptible servers reclaimed.
 
@@ -19,6 +20,7 @@ from blazar.db.api.core import *  # noqa: F401,F403
 from blazar.db.api.events import *  # noqa: F401,F403
 from blazar.db.api.health import *  # noqa: F401,F403
 from blazar.db.api.hosts import *  # noqa: F401,F403
+from blazar.db.api.intents import *  # noqa: F401,F403
 from blazar.db.api.leases import *  # noqa: F401,F403
 from blazar.db.api.preemptions import *  # noqa: F401,F403
 from blazar.db.api.usage import *  # noqa: F401,F403

@@ -4,6 +4,7 @@ Every function takes the request context first: a call made while the
 context is inside ``transaction(context)`` joins that transaction, so the
 manager can make a multi-step change atomic without touching sessions.
 """
+import contextlib
 import os
 import threading
 
@@ -85,9 +86,22 @@ def get_engine():
     return _get_facade().writer.get_engine()
 
 
+@contextlib.contextmanager
 def transaction(context):
-    """Context manager: everything done with ``context`` inside is one unit."""
-    return _get_facade().writer.using(context)
+    """Context manager: everything done with ``context`` inside is one unit.
+
+    On SQLite the write lock is taken first: a transaction that read and
+    then wrote would fail at once (not wait) when another connection wrote
+    in between, since its snapshot is then stale."""
+    with _get_facade().writer.using(context) as session:
+        if session.get_bind().dialect.name == 'sqlite':
+            session.execute(_TAKE_WRITE_LOCK)
+        yield session
+
+
+# A write that changes nothing: SQLite takes its write lock for it (waiting
+# its turn under busy_timeout).
+_TAKE_WRITE_LOCK = sa.text('UPDATE allocation_locks SET generation = generation WHERE 1 = 0')
 
 
 def _reader(context):

@@ -15,7 +15,6 @@ __all__ = [
     'event_update',
     'event_claim',
     'events_due',
-    'events_wake_waiting_starts',
     'next_event_time',
 ]
 
@@ -74,18 +73,6 @@ def events_due(context, now, status='UNDONE'):
                  .where(sa.or_(waiting, abandoned) if status == 'UNDONE' else waiting)
                  .order_by(models.Event.time, models.Event.id))
         return [_row(e) for e in session.scalars(query)]
-
-
-def events_wake_waiting_starts(context):
-    """Make the starts put back to wait for an end (never failed, so no
-    attempt counted) due again at once, now that an end has run."""
-    with transaction(context) as session:
-        session.execute(
-            sa.update(models.Event)
-            .where(models.Event.event_type == 'start_lease',
-                   models.Event.status == 'UNDONE', models.Event.attempts == 0,
-                   models.Event.next_attempt.is_not(None))
-            .values(next_attempt=None))
 
 
 def next_event_time(context, status='UNDONE'):

@@ -15,6 +15,7 @@ __all__ = [
     'lease_list',
     'lease_update',
     'lease_destroy',
+    'lease_clear_reason',
     'reservation_create',
     'reservation_get',
     'reservation_update',
@@ -87,6 +88,14 @@ def lease_list(context, project_id=None):
 
 def lease_update(context, lease_id, values):
     return _update(context, models.Lease, lease_id, values)
+
+
+def lease_clear_reason(context, lease_id, status):
+    """Forget why a lease in ``status`` was waiting (one statement)."""
+    with transaction(context) as session:
+        session.execute(sa.update(models.Lease).where(
+            models.Lease.id == lease_id, models.Lease.status == status,
+            models.Lease.status_reason.isnot(None)).values(status_reason=None))
 
 
 def lease_destroy(context, lease_id):

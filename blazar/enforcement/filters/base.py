@@ -23,6 +23,9 @@ from blazar import exceptions
 
 
 class BaseFilter:
+    # True for a filter that calls a remote service: it is asked before the
+    # allocation lock is taken, with the allocation the request would get.
+    remote = False
 
     def check_create(self, context, lease):
         """Raise EnforcementRefused to refuse the new lease."""

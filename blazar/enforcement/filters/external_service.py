@@ -90,6 +90,8 @@ def _refusal_message(response):
 
 
 class ExternalServiceFilter(base.BaseFilter):
+    # Asked before the allocation lock is taken (blazar/enforcement/engine.py).
+    remote = True
 
     @staticmethod
     def _post(url, payload):

@@ -1,23 +1,28 @@
 """The inventory of reservable hosts: enrolment, update, removal, and the
 read-only views (allocations, properties).
 
-Every change that touches both the store and Nova is atomic: the Nova step
-runs inside the database transaction and is undone if the commit fails.
+Nova is read before the store is changed; what Nova must do after a change
+(put an enrolled host in the freepool, take a removed one out) is a
+deferred call recorded in the change's transaction (blazar/deferred.py):
+made at once after the commit, and retried until it succeeds if Nova fails
+then. No Nova call happens while the allocation lock is held.
 """
 import logging
 
 from oslo_utils import timeutils
 
+from blazar import deferred
 from blazar import exceptions
 from blazar.clients import nova
 from blazar.clients import placement
 from blazar.conf import CONF
 from blazar.db import api as db_api
-from blazar.utils import undo
 
 LOG = logging.getLogger(__name__)
 RESOURCE_TYPE = 'physical:host'
 MAX_CAPABILITY_KEY = 64
+FREEPOOL_ADD = 'freepool.add'
+FREEPOOL_REMOVE = 'freepool.remove'
 
 # Host attributes taken from Nova; an extra capability may not shadow them.
 HOST_FIELDS = ('id', 'hypervisor_id', 'hypervisor_hostname', 'service_name',
@@ -110,17 +115,17 @@ def create_host(context, values):
     row['trust_id'] = values.get('trust_id')
     row['reservable'] = True
     inventories, traits = placement_inventory(hostname)
-    with undo.UndoLog('enrolment of %s' % hostname) as steps:
-        with db_api.transaction(context):
-            # Host changes take the allocation lock too: they serialise with
-            # allocation decisions and move its generation, which keys the
-            # manager's cached calendar (blazar.plugins.hosts.availability).
-            db_api.allocation_lock(context)
-            host = db_api.host_create(context, row, capabilities, RESOURCE_TYPE)
-            db_api.host_set_inventory(context, host['id'], inventories, traits)
-            freepool = client.freepool()
-            client.add_host(freepool['id'], hypervisor['service_name'])
-            steps.add(client.remove_host, freepool['id'], hypervisor['service_name'])
+    with db_api.transaction(context):
+        # Host changes take the allocation lock too: they serialise with
+        # allocation decisions and move its generation, which keys the
+        # manager's cached calendar (blazar.plugins.hosts.availability).
+        db_api.allocation_lock(context)
+        if db_api.host_get_by_hostname(context, hostname):
+            raise exceptions.HostAlreadyEnrolled(host=hostname)
+        host = db_api.host_create(context, row, capabilities, RESOURCE_TYPE)
+        db_api.host_set_inventory(context, host['id'], inventories, traits)
+        call = deferred.add(context, FREEPOOL_ADD, {'host': hypervisor['service_name']})
+    deferred.run(context, [call])
     LOG.info('Enrolled host %s (%s)', host['id'], hostname)
     return host
 
@@ -164,16 +169,14 @@ def delete_host(context, host_ref):
             host=host['hypervisor_hostname'],
             reason='Servers are running on it: %s'
                    % ', '.join(s['id'] for s in servers[:5]))
-    with undo.UndoLog('removal of %s' % host['hypervisor_hostname']) as steps:
-        with db_api.transaction(context):
-            db_api.allocation_lock(context)
-            if db_api.host_has_allocations(context, host['id'], timeutils.utcnow()):
-                raise exceptions.CantDeleteHost(
-                    host=host['hypervisor_hostname'], reason='The host is reserved.')
-            db_api.host_destroy(context, host['id'])
-            freepool = client.freepool()
-            client.remove_host(freepool['id'], host['service_name'])
-            steps.add(client.add_host, freepool['id'], host['service_name'])
+    with db_api.transaction(context):
+        db_api.allocation_lock(context)
+        if db_api.host_has_allocations(context, host['id'], timeutils.utcnow()):
+            raise exceptions.CantDeleteHost(
+                host=host['hypervisor_hostname'], reason='The host is reserved.')
+        db_api.host_destroy(context, host['id'])
+        call = deferred.add(context, FREEPOOL_REMOVE, {'host': host['service_name']})
+    deferred.run(context, [call])
     LOG.info('Removed host %s (%s)', host['id'], host['hypervisor_hostname'])
 
 
@@ -215,3 +218,19 @@ def update_resource_property(context, name, values):
     if prop is None:
         raise exceptions.ResourcePropertyNotFound(name=name)
     return prop
+
+
+@deferred.handler(FREEPOOL_ADD)
+def _freepool_add(context, payload):
+    """An enrolled host joins the freepool (unless a reservation holds it)."""
+    client = nova.get_client()
+    client.add_host(client.freepool()['id'], payload['host'])
+
+
+@deferred.handler(FREEPOOL_REMOVE)
+def _freepool_remove(context, payload):
+    """A removed host leaves the freepool, unless it was enrolled again."""
+    if any(h['service_name'] == payload['host'] for h in db_api.host_health_list(context)):
+        return
+    client = nova.get_client()
+    client.remove_host(client.freepool()['id'], payload['host'])

@@ -20,6 +20,7 @@ from blazar.clients import nova
 from blazar.db import api as db_api
 from blazar.plugins import base
 from blazar.plugins import preemption
+from blazar.plugins.hosts import cloud
 from blazar.plugins.hosts import healing
 from blazar.plugins.hosts import health
 from blazar.plugins.hosts import inventory
@@ -187,20 +188,11 @@ class PhysicalHostPlugin(base.ResourcePlugin):
     def validate_reservation(self, values):
         return check_params(values)
 
-    @staticmethod
-    def _aggregate_spec(lease, reservation_id):
-        return {'availability_zone': CONF['physical:host'].blazar_az_prefix + reservation_id,
-                'metadata': {CONF.nova.blazar_owner: lease['project_id']}}
-
-    def reserve(self, context, lease, reservation_id, values, undo):
+    def reserve(self, context, lease, reservation_id, values):
         window = (lease['start_date'], lease['end_date'])
         host_ids = select_hosts(context, window, values)
-        client = nova.get_client()
-        aggregate = client.create_aggregate(reservation_id,
-                                            **self._aggregate_spec(lease, reservation_id))
-        undo.add(client.delete_aggregate, aggregate['id'])
         row = db_api.host_reservation_create(context, {
-            'reservation_id': reservation_id, 'aggregate_id': aggregate['id'],
+            'reservation_id': reservation_id,
             'min_count': values['min'], 'max_count': values['max'],
             'hypervisor_properties': values['hypervisor_properties'],
             'resource_properties': values['resource_properties'],
@@ -210,7 +202,7 @@ class PhysicalHostPlugin(base.ResourcePlugin):
                  host_ids, *window)
         return row['id']
 
-    def update_reservation(self, context, lease, reservation, changes, undo):
+    def update_reservation(self, context, lease, reservation, changes):
         row = reservation['host_reservation']
         params = check_params(dict(_stored_params(row), **changes))
         window = (lease['start_date'], lease['end_date'])
@@ -241,8 +233,6 @@ class PhysicalHostPlugin(base.ResourcePlugin):
                                   allow_drop=not active)
         added = [h for h in chosen if h not in current]
         dropped = [h for h in usable if h not in chosen]
-        if active and added:
-            self._hand_over(context, lease, reservation, added, undo)
         if dropped:
             db_api.allocations_delete(context, reservation['id'], dropped)
         db_api.allocations_set_window(context, reservation['id'], *window)
@@ -266,68 +256,26 @@ class PhysicalHostPlugin(base.ResourcePlugin):
         return [h for h in dict.fromkeys(host_ids) if h in lost]
 
 
-    def release(self, context, lease, reservation, undo):
-        """The lease is deleted before its start (or after its end): only the
-        empty aggregate is left in Nova."""
-        client = nova.get_client()
-        aggregate = client.find_aggregate(reservation['id'])
-        if aggregate is not None:
-            client.delete_aggregate(aggregate['id'])
-
-    # --- lease events ----------------------------------------------------------
+    # --- the cloud (blazar/plugins/hosts/cloud.py) ------------------------------
     def _hosts(self, context, reservation):
         return db_api.hosts_get(context, db_api.reservation_host_ids(context,
                                                                      reservation['id']))
 
-    def _hand_over(self, context, lease, reservation, host_ids, undo):
-        """Move hosts from the freepool into the reservation's aggregate.
+    def intent_spec(self, context, lease, reservation):
+        return cloud.spec(lease, reservation['id'],
+                          [h['service_name'] for h in self._hosts(context, reservation)])
 
-        A host is added to the aggregate before it leaves the freepool (and
-        the undo steps run in reverse), so it is never outside both."""
-        client = nova.get_client()
-        aggregate = client.get_or_create_aggregate(
-            reservation['id'], **self._aggregate_spec(lease, reservation['id']))
-        freepool = client.freepool()
-        for host in db_api.hosts_get(context, host_ids):
-            client.add_host(aggregate['id'], host['service_name'])
-            undo.add(client.remove_host, aggregate['id'], host['service_name'])
-            client.remove_host(freepool['id'], host['service_name'])
-            undo.add(client.add_host, freepool['id'], host['service_name'])
+    def plan(self, phase, spec, observed):
+        return cloud.plan(phase, spec, observed)
 
-    def on_start(self, context, lease, reservation, undo):
-        host_ids = db_api.reservation_host_ids(context, reservation['id'])
-        self._hand_over(context, lease, reservation, host_ids, undo)
+    def marked_objects(self):
+        return cloud.marked_objects()
 
-    def on_end(self, context, lease, reservation):
-        """Delete the servers, then give the hosts back. Safe to repeat: a
-        failed end is retried until it completes. Hosts healing replaced but
-        Nova kept in the aggregate (servers on them) are cleaned up too."""
-        client = nova.get_client()
-        aggregate = client.find_aggregate(reservation['id'])
-        names = [h['service_name'] for h in self._hosts(context, reservation)]
-        names += [n for n in (aggregate or {}).get('hosts', ()) if n not in names]
-        client.delete_servers([s for name in names for s in client.servers_on_host(name)],
-                              'reservation %s' % reservation['id'])
-        freepool = client.freepool()
-        for name in names:
-            client.add_host(freepool['id'], name)
-            if aggregate is not None:
-                client.remove_host(aggregate['id'], name)
-        if aggregate is not None:
-            client.delete_aggregate(aggregate['id'])
-
-    def expected_pools(self, context, lease, reservation):
-        return {host_id: {reservation['id']}
-                for host_id in db_api.reservation_host_ids(context, reservation['id'])}
-
-    def repair(self, context, lease, reservation):
-        client = nova.get_client()
-        if client.find_aggregate(reservation['id']) is not None:
-            return []
-        client.get_or_create_aggregate(reservation['id'],
-                                       **self._aggregate_spec(lease, reservation['id']))
-        return ['aggregate %s of active reservation %s made again'
-                % (reservation['id'], reservation['id'])]
+    def remember(self, context, reservation_id, observed):
+        row = (db_api.reservation_get(context, reservation_id) or {}).get('host_reservation')
+        if row and row['aggregate_id'] != observed.get('aggregate_id'):
+            db_api.host_reservation_update(context, row['id'],
+                                           {'aggregate_id': observed.get('aggregate_id')})
 
     def preemption_targets(self, context, lease, reservation):
         """Every server on the hosts to hand over: the whole host is the
@@ -352,10 +300,10 @@ class PhysicalHostPlugin(base.ResourcePlugin):
                 client.snapshot_server(server['id'],
                                        CONF.nova.image_prefix + server.get('name', ''))
 
-    def heal(self, context, lease, reservation, lost_host_ids, undo):
-        return healing.heal(context, lease, reservation, lost_host_ids, undo,
+    def heal(self, context, lease, reservation, lost_host_ids):
+        return healing.heal(context, lease, reservation, lost_host_ids,
                             params=_stored_params(reservation['host_reservation']),
-                            select=select_hosts, hand_over=self._hand_over)
+                            select=select_hosts)
 
     def reservation_fields(self, reservation):
         row = reservation.get('host_reservation')

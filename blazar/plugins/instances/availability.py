@@ -93,7 +93,7 @@ class InstanceAvailability:
         """The parameters a create would reserve with: the shape's
         resources and traits (the flavor read from Nova)."""
         values = self.plugin.validate_reservation(dict(params, amount=1))
-        return self.plugin.complete(context, {'project_id': context.project_id},
+        return self.plugin.prepare(context, {'project_id': context.project_id},
                                     values)
 
     def _keywords(self, request):

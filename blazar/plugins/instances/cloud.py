@@ -1,218 +1,368 @@
-"""The Nova and Placement objects that make an instance reservation real.
+"""The Nova and Placement objects that make an instance reservation real,
+as idempotent converger steps.
 
-At creation: a private flavor whose id is the reservation id, asking for one
-unit of the reservation's own resource class (``CUSTOM_RESERVATION_<ID>``)
-and for hosts of the reservation's aggregate; a server group when affinity
-is set; the aggregate itself (owner metadata, no zone: its hosts stay in the
-freepool); the resource class. At the start the owner gets the flavor and
-each host gets as many units of the class as it holds slots, on its
+From creation (phase ``reserved``): a private flavor whose id is the
+reservation id, asking for one unit of the reservation's own resource class
+(``CUSTOM_RESERVATION_<ID>``) and for hosts of the reservation's aggregate;
+a server group when affinity is set, made as the owner (Nova lets only the
+group's own project boot into it); the aggregate itself (owner metadata, no
+zone: its hosts stay in the freepool); the resource class. At the start
+(``active``) the owner gets the flavor, and each host joins the aggregate
+and gets as many units of the class as it holds slots, on its
 ``blazar_<hostname>`` child provider: a boot with the flavor lands only on
 reserved capacity, and one beyond ``amount`` finds no room. At the end
-everything is taken away again.
+(``absent``) the servers of the flavor and every object go.
 
-Every creating step records its undoing step, so a failure anywhere leaves
-nothing behind; every removing step is idempotent, so an end can be retried.
+``observed`` records what exists: ``group`` ({id, policy}), ``old_groups``
+(replaced by an affinity change, deleted once the flavor no longer names
+them), ``aggregate_id``, ``inventories`` ({hypervisor hostname: units}) and
+``members`` (service names in the aggregate).
 """
 import logging
+
+from oslo_utils import uuidutils
 
 from blazar import exceptions
 from blazar.clients import nova
 from blazar.clients import placement
 from blazar.conf import CONF
+from blazar.plugins.steps import Marked
+from blazar.plugins.steps import Step
 
 LOG = logging.getLogger(__name__)
 NAME_PREFIX = 'reservation:'
+FLAVOR_FIELDS = ('vcpus', 'ram', 'disk', 'ephemeral', 'swap')
 
 
 def resource_class(reservation_id):
     return 'CUSTOM_RESERVATION_' + reservation_id.upper().replace('-', '_')
 
 
-def _flavor_spec(reservation_id, params, group_id):
+def reservation_of_class(name):
+    """The reservation id a ``CUSTOM_RESERVATION_*`` class was made for."""
+    raw = name[len('CUSTOM_RESERVATION_'):].lower().replace('_', '-')
+    return raw if len(raw) == 36 else None
+
+
+def flavor_spec(reservation_id, params):
+    """The flavor's sizes and extra specs (the group comes at run time)."""
     source = params.get('source_flavor')
     extra_specs = dict(source['extra_specs']) if source else {}
     extra_specs['aggregate_instance_extra_specs:reservation'] = reservation_id
     extra_specs['resources:%s' % resource_class(reservation_id)] = '1'
-    if group_id:
-        extra_specs['affinity_id'] = group_id
     if source:
         sizes = {'vcpus': source['vcpus'], 'ram': source['ram'], 'disk': source['disk'],
                  'ephemeral': source.get('ephemeral') or 0,
                  'swap': source.get('swap') or 0}
     else:
         sizes = {'vcpus': params['vcpus'], 'ram': params['memory_mb'],
-                 'disk': params['disk_gb']}
-    return dict(sizes, extra_specs=extra_specs)
+                 'disk': params['disk_gb'], 'ephemeral': 0, 'swap': 0}
+    return dict(sizes, extra_specs={k: str(v) for k, v in extra_specs.items()})
 
 
-def _aggregate_metadata(lease, reservation_id, group_id):
-    metadata = {'reservation': reservation_id,
-                'filter_tenant_id': lease['project_id'],
-                CONF.nova.blazar_owner: lease['project_id']}
+def spec(lease, reservation_id, params, hosts, slots):
+    """The intent of an instance reservation. ``hosts``: {host id: host
+    dict}; ``slots``: {host id: instances held there}."""
+    return {'lease_id': lease['id'], 'reservation_id': reservation_id,
+            'project_id': lease['project_id'],
+            'owner': {'user_id': lease.get('user_id'),
+                      'project_id': lease['project_id'],
+                      'trust_id': lease.get('trust_id')},
+            'flavor': flavor_spec(reservation_id, params),
+            'affinity': params['affinity'],
+            'slots': {hosts[h]['hypervisor_hostname']: n
+                      for h, n in sorted(slots.items()) if n > 0},
+            'service_names': {hosts[h]['hypervisor_hostname']: hosts[h]['service_name']
+                              for h in slots}}
+
+
+def _group_policy(affinity):
+    return None if affinity is None else ('affinity' if affinity else 'anti-affinity')
+
+
+def _metadata(spec, group_id):
+    metadata = {'reservation': spec['reservation_id'],
+                'filter_tenant_id': spec['project_id'],
+                CONF.nova.blazar_owner: spec['project_id']}
     if group_id:
         metadata['affinity_id'] = group_id
     return metadata
 
 
-def create_group(lease, reservation_id, affinity, undo):
-    """The server group, made as the owner: Nova lets only the group's own
-    project boot into it."""
-    if affinity is None:
-        return None
-    group = nova.owner_client(lease).create_server_group(
-        NAME_PREFIX + reservation_id, 'affinity' if affinity else 'anti-affinity')
-    undo.add(nova.get_client().delete_server_group, group['id'])
-    return group['id']
+def _group_id(observed):
+    return (observed.get('group') or {}).get('id')
 
 
-def create_flavor(reservation_id, params, group_id, undo):
-    client = nova.get_client()
-    client.create_flavor(reservation_id, NAME_PREFIX + reservation_id, is_public=False,
-                         **_flavor_spec(reservation_id, params, group_id))
-    undo.add(client.delete_flavor, reservation_id)
-    return reservation_id
+def _group(spec):
+    """A server group of the wanted policy, made as the owner; one of
+    another policy (affinity changed) is kept for deletion after the flavor
+    stops naming it."""
+    policy = _group_policy(spec['affinity'])
+    name = NAME_PREFIX + spec['reservation_id']
+
+    def run(observed):
+        current = observed.get('group')
+        if current and current.get('policy') == policy:
+            return
+        if current:
+            observed['old_groups'] = sorted(set(observed.get('old_groups', []))
+                                            | {current['id']})
+            observed['group'] = None
+        if policy is None:
+            return
+        old = set(observed.get('old_groups', []))
+        for group in nova.get_client().list_server_groups(name=name):
+            if group['policy'] == policy and group['id'] not in old:
+                observed['group'] = {'id': group['id'], 'policy': policy}
+                return
+        group = nova.owner_client(spec['owner']).create_server_group(name, policy)
+        observed['group'] = {'id': group['id'], 'policy': policy}
+    return Step('group', 'make the %s server group of reservation %s'
+                % (policy, spec['reservation_id']), run)
 
 
-def create(lease, reservation_id, params, undo):
-    """Create the reservation's objects; returns their ids."""
-    client = nova.get_client()
-    group_id = create_group(lease, reservation_id, params['affinity'], undo)
-    flavor_id = create_flavor(reservation_id, params, group_id, undo)
-    aggregate = client.create_aggregate(
-        reservation_id, metadata=_aggregate_metadata(lease, reservation_id, group_id))
-    undo.add(client.delete_aggregate, aggregate['id'])
-    rc_client = placement.get_client()
-    rc_client.create_resource_class(resource_class(reservation_id))
-    undo.add(rc_client.delete_resource_class, resource_class(reservation_id))
-    return {'flavor_id': flavor_id, 'server_group_id': group_id,
-            'aggregate_id': aggregate['id']}
+def _flavor(spec):
+    rid = spec['reservation_id']
+
+    def wanted(observed):
+        specs = dict(spec['flavor']['extra_specs'])
+        if _group_id(observed):
+            specs['affinity_id'] = _group_id(observed)
+        return specs
+
+    def run(observed):
+        client = nova.get_client()
+        flavor = client.get_flavor(rid)
+        specs = wanted(observed)
+        if flavor is not None:
+            same = all(flavor.get(k) == spec['flavor'][k] for k in FLAVOR_FIELDS) and \
+                flavor['extra_specs'] == specs and flavor.get('is_public') is False
+            if same:
+                return
+            # Nova cannot resize a flavor: it is made again (a pending
+            # reservation's shape changed).
+            client.delete_flavor(rid)
+        sizes = {k: spec['flavor'][k] for k in FLAVOR_FIELDS}
+        client.create_flavor(rid, NAME_PREFIX + rid, is_public=False,
+                             extra_specs=specs, **sizes)
+    return Step('flavor', 'make flavor %s' % rid, run)
 
 
-def replace_shape(lease, reservation_id, old, new, row, undo):
-    """A pending reservation changed its shape or affinity: the flavor (and
-    the group) are made again. Returns the new object ids."""
-    client = nova.get_client()
-    group_id = row['server_group_id']
-    if old['affinity'] != new['affinity']:
-        if group_id:
-            # A deleted group cannot come back with its id: delete it last.
-            undo.after(client.delete_server_group, group_id)
-        group_id = create_group(lease, reservation_id, new['affinity'], undo)
-        aggregate = client.find_aggregate(reservation_id)
-        if aggregate is not None:
-            client.set_metadata(aggregate['id'], {'affinity_id': group_id})
-            undo.add(client.set_metadata, aggregate['id'],
-                     {'affinity_id': row['server_group_id']})
-    client.delete_flavor(reservation_id)
-    undo.add(client.create_flavor, reservation_id, NAME_PREFIX + reservation_id,
-             is_public=False, **_flavor_spec(reservation_id, old, row['server_group_id']))
-    create_flavor(reservation_id, new, group_id, undo)
-    return {'server_group_id': group_id}
+def _aggregate(spec):
+    def run(observed):
+        agg = nova.get_client().get_or_create_aggregate(
+            spec['reservation_id'], metadata=_metadata(spec, _group_id(observed)))
+        observed['aggregate_id'] = agg['id']
+        observed['members'] = sorted(agg['hosts'])
+    return Step('aggregate', 'make aggregate %s' % spec['reservation_id'], run)
 
 
-def hand_over(lease, reservation_id, hosts, slots, undo, give_flavor=True):
-    """Give the owner the flavor and ``slots`` (``{host id: n}``) more
-    instances' room on ``hosts`` (dicts by id)."""
-    client = nova.get_client()
-    if give_flavor:
-        client.add_flavor_access(reservation_id, lease['project_id'])
-        undo.add(client.remove_flavor_access, reservation_id, lease['project_id'])
-    aggregate = client.get_or_create_aggregate(
-        reservation_id, metadata=_aggregate_metadata(lease, reservation_id, None))
-    rc_client = placement.get_client()
-    rc = resource_class(reservation_id)
-    rc_client.create_resource_class(rc)
-    for host_id, n in sorted(slots.items()):
-        host = hosts[host_id]
-        if host['service_name'] not in aggregate['hosts']:
-            client.add_host(aggregate['id'], host['service_name'])
-            undo.add(client.remove_host, aggregate['id'], host['service_name'])
-        provider = rc_client.reservation_provider(host['hypervisor_hostname'])
-        rc_client.add_to_inventory(provider['uuid'], rc, n, max_unit=1)
-        undo.add(rc_client.remove_inventory, provider['uuid'], rc, n)
+def _resource_class(spec):
+    def run(observed):
+        placement.get_client().create_resource_class(
+            resource_class(spec['reservation_id']))
+    return Step('resource-class', 'make resource class %s'
+                % resource_class(spec['reservation_id']), run)
 
 
-def release_hosts(reservation_id, hosts):
-    """Take lost hosts out of the reservation's aggregate and inventory when
-    the cloud lets it (instances still on a failed host keep it there until
-    the end, which cleans up whatever is left)."""
-    client = nova.get_client()
-    aggregate = client.find_aggregate(reservation_id)
-    rc_client = placement.get_client()
-    for host in hosts:
-        try:
-            if aggregate is not None:
-                client.remove_host(aggregate['id'], host['service_name'])
-            provider = rc_client.get_provider_by_name(
-                placement.RESERVATION_PROVIDER_PREFIX + host['hypervisor_hostname'])
-            if provider is not None:
-                rc_client.remove_inventory(provider['uuid'], resource_class(reservation_id))
-        except exceptions.BlazarException as exc:
-            LOG.warning('Host %s keeps reservation %s objects until its end: %s',
-                        host['service_name'], reservation_id, exc)
+def _old_groups(spec):
+    def run(observed):
+        client = nova.get_client()
+        for group_id in list(observed.get('old_groups', [])):
+            client.delete_server_group(group_id)
+            observed['old_groups'] = [g for g in observed['old_groups'] if g != group_id]
+    return Step('old-groups', 'delete replaced server groups', run)
 
 
-def delete_servers(reservation_id):
-    """Delete every server booted with the reservation's flavor and wait
-    (bounded) for them to go; raises while some remain, so the end is
-    retried."""
-    client = nova.get_client()
-    client.delete_servers(client.list_servers(flavor=reservation_id),
-                          'reservation %s' % reservation_id)
+def _access(spec):
+    def run(observed):
+        client = nova.get_client()
+        flavor = client.get_flavor(spec['reservation_id'])
+        if flavor is None or not client.flavor_usable_by(flavor, spec['project_id']):
+            client.add_flavor_access(spec['reservation_id'], spec['project_id'])
+    return Step('access', 'give project %s flavor %s'
+                % (spec['project_id'], spec['reservation_id']), run)
 
 
-def remove(lease, reservation_id, row, hosts):
-    """Remove everything the reservation made; safe to repeat."""
-    client = nova.get_client()
-    if lease is not None:
-        client.remove_flavor_access(reservation_id, lease['project_id'])
-    delete_servers(reservation_id)
-    client.delete_flavor(reservation_id)
-    if row.get('server_group_id'):
-        client.delete_server_group(row['server_group_id'])
-    aggregate = client.find_aggregate(reservation_id)
-    if aggregate is not None:
-        client.delete_aggregate(aggregate['id'])
-    rc_client = placement.get_client()
-    rc = resource_class(reservation_id)
-    for host in hosts:
-        provider = rc_client.get_provider_by_name(
-            placement.RESERVATION_PROVIDER_PREFIX + host['hypervisor_hostname'])
-        if provider is not None:
-            rc_client.remove_inventory(provider['uuid'], rc)
-    rc_client.delete_resource_class(rc)
+def _aggregate_id(spec, observed):
+    if not observed.get('aggregate_id'):
+        agg = nova.get_client().find_aggregate(spec['reservation_id'])
+        if agg is None:
+            return None
+        observed['aggregate_id'] = agg['id']
+    return observed['aggregate_id']
 
 
-def repair(lease, reservation_id, params, row, hosts, slots):
-    """Make an active reservation's flavor, owner access, aggregate and
-    per-host inventories what they should be; a line per fix."""
-    client = nova.get_client()
-    fixes = []
-    flavor = client.get_flavor(reservation_id)
-    if flavor is None:
-        client.create_flavor(reservation_id, NAME_PREFIX + reservation_id, is_public=False,
-                             **_flavor_spec(reservation_id, params, row['server_group_id']))
-        fixes.append('flavor %s made again' % reservation_id)
-        flavor = client.get_flavor(reservation_id)
-    if not client.flavor_usable_by(flavor, lease['project_id']):
-        client.add_flavor_access(reservation_id, lease['project_id'])
-        fixes.append('project %s given flavor %s again' % (lease['project_id'],
-                                                           reservation_id))
-    if client.find_aggregate(reservation_id) is None:
-        client.get_or_create_aggregate(
-            reservation_id, metadata=_aggregate_metadata(lease, reservation_id,
-                                                         row['server_group_id']))
-        fixes.append('aggregate %s made again' % reservation_id)
-    rc_client = placement.get_client()
-    rc = resource_class(reservation_id)
-    rc_client.create_resource_class(rc)
-    for host_id, n in sorted(slots.items()):
-        host = hosts[host_id]
-        provider = rc_client.reservation_provider(host['hypervisor_hostname'])
+def _provider(hostname, create):
+    client = placement.get_client()
+    if create:
+        return client.reservation_provider(hostname)
+    return client.get_provider_by_name(placement.RESERVATION_PROVIDER_PREFIX + hostname)
+
+
+def _host(spec, hostname, units):
+    """A host joins the aggregate and gets ``units`` of the class."""
+    rc = resource_class(spec['reservation_id'])
+    service = spec['service_names'][hostname]
+
+    def run(observed):
+        client = nova.get_client()
+        if service not in observed.get('members', []):
+            agg_id = _aggregate_id(spec, observed)
+            if agg_id is None:
+                raise exceptions.AggregateNotFound(name=spec['reservation_id'])
+            client.add_host(agg_id, service)
+            observed['members'] = sorted(set(observed.get('members', [])) | {service})
+        rc_client = placement.get_client()
+        provider = _provider(hostname, create=True)
         current = rc_client.get_inventories(provider['uuid']).get(rc)
-        if current is None or current['total'] != n:
-            rc_client.set_inventory(provider['uuid'], rc, n, max_unit=1)
-            fixes.append('%s inventory on %s set to %d (was %s)' % (
-                rc, host['hypervisor_hostname'], n,
-                current['total'] if current else 'missing'))
-    return fixes
+        if current is None or current['total'] != units or current['max_unit'] != 1:
+            rc_client.set_inventory(provider['uuid'], rc, units, max_unit=1)
+        observed.setdefault('inventories', {})[hostname] = units
+        observed.setdefault('services', {})[hostname] = service
+    return Step('host:%s:%d' % (hostname, units), 'hand %d instance(s) of room on %s '
+                'to reservation %s' % (units, hostname, spec['reservation_id']), run)
+
+
+def _release_host(spec, hostname, service, tolerate_refusal):
+    """Take a host's room and membership back; during the lease a host
+    still running instances may refuse (it is cleaned up at the end)."""
+    rc = resource_class(spec['reservation_id'])
+
+    def run(observed):
+        try:
+            provider = _provider(hostname, create=False)
+            if provider is not None:
+                placement.get_client().remove_inventory(provider['uuid'], rc)
+            observed.get('inventories', {}).pop(hostname, None)
+            agg_id = _aggregate_id(spec, observed)
+            if agg_id is not None and service:
+                nova.get_client().remove_host(agg_id, service)
+            observed['members'] = [m for m in observed.get('members', [])
+                                   if m != service]
+            observed.get('services', {}).pop(hostname, None)
+        except (exceptions.NovaConflict, exceptions.PlacementConflict) as exc:
+            if not tolerate_refusal:
+                raise
+            LOG.warning('Host %s keeps reservation %s objects until its end: %s',
+                        hostname, spec['reservation_id'], exc)
+    return Step('release:' + hostname, 'take the room of reservation %s back from %s'
+                % (spec['reservation_id'], hostname), run)
+
+
+def _delete_servers(spec):
+    def run(observed):
+        client = nova.get_client()
+        client.delete_servers(client.list_servers(flavor=spec['reservation_id']),
+                              'reservation %s' % spec['reservation_id'])
+    return Step('servers', 'delete the servers of flavor %s' % spec['reservation_id'], run)
+
+
+def _remove_access(spec):
+    def run(observed):
+        nova.get_client().remove_flavor_access(spec['reservation_id'], spec['project_id'])
+    return Step('remove-access', 'take flavor %s from project %s'
+                % (spec['reservation_id'], spec['project_id']), run)
+
+
+def _delete_flavor(spec):
+    def run(observed):
+        nova.get_client().delete_flavor(spec['reservation_id'])
+    return Step('delete-flavor', 'delete flavor %s' % spec['reservation_id'], run)
+
+
+def _delete_groups(spec):
+    def run(observed):
+        client = nova.get_client()
+        ids = set(observed.get('old_groups', [])) | ({_group_id(observed)} - {None})
+        ids |= {g['id'] for g in client.list_server_groups(
+            name=NAME_PREFIX + spec['reservation_id'])}
+        for group_id in sorted(ids):
+            client.delete_server_group(group_id)
+        observed['group'], observed['old_groups'] = None, []
+    return Step('delete-groups', 'delete the server groups of reservation %s'
+                % spec['reservation_id'], run)
+
+
+def _delete_aggregate(spec):
+    def run(observed):
+        client = nova.get_client()
+        agg = client.find_aggregate(spec['reservation_id'])
+        if agg is not None:
+            client.delete_aggregate(agg['id'])
+        observed['aggregate_id'], observed['members'] = None, []
+    return Step('delete-aggregate', 'delete aggregate %s' % spec['reservation_id'], run)
+
+
+def _delete_class(spec):
+    def run(observed):
+        placement.get_client().delete_resource_class(resource_class(spec['reservation_id']))
+    return Step('delete-class', 'delete resource class %s'
+                % resource_class(spec['reservation_id']), run)
+
+
+def _objects(spec):
+    return [_group(spec), _flavor(spec), _aggregate(spec), _resource_class(spec),
+            _old_groups(spec)]
+
+
+def plan(phase, spec, observed):
+    if phase == 'reserved':
+        return _objects(spec)
+    held = dict(observed.get('inventories', {}))
+    services = dict(observed.get('services', {}), **spec.get('service_names', {}))
+    if phase == 'active':
+        slots = spec['slots']
+        return (_objects(spec) + [_access(spec)]
+                + [_host(spec, name, n) for name, n in sorted(slots.items())]
+                + [_release_host(spec, name, services.get(name), tolerate_refusal=True)
+                   for name in sorted(held) if name not in slots])
+    hostnames = sorted(set(held) | set(spec.get('slots', {})))
+    return ([_remove_access(spec), _delete_servers(spec)]
+            + [_release_host(spec, name, services.get(name), tolerate_refusal=False)
+               for name in hostnames]
+            + [_delete_flavor(spec), _delete_groups(spec), _delete_aggregate(spec),
+               _delete_class(spec)])
+
+
+def marked_objects():
+    """Everything instance reservations make, found by its marks, for
+    orphan collection: aggregates with ``reservation`` metadata naming
+    themselves, private flavors ``reservation:<id>`` whose id is ``<id>``,
+    server groups ``reservation:<id>``, and ``CUSTOM_RESERVATION_*``
+    classes (with their inventories)."""
+    client = nova.get_client()
+    found = []
+    for agg in client.list_aggregates():
+        if agg['metadata'].get('reservation') == agg['name'] and _is_uuid(agg['name']):
+            found.append(Marked('aggregate', str(agg['id']), agg['name'],
+                                lambda agg_id=agg['id']: client.delete_aggregate(agg_id)))
+    for flavor in client.list_flavors():
+        if not flavor['is_public'] and flavor['name'] == NAME_PREFIX + flavor['id'] and \
+                _is_uuid(flavor['id']):
+            found.append(Marked('flavor', flavor['id'], flavor['id'],
+                                lambda fid=flavor['id']: client.delete_flavor(fid)))
+    for group in client.list_server_groups():
+        rid = (group['name'] or '')[len(NAME_PREFIX):]
+        if group['name'].startswith(NAME_PREFIX) and _is_uuid(rid):
+            found.append(Marked('server_group', group['id'], rid,
+                                lambda gid=group['id']: client.delete_server_group(gid)))
+    for rc in placement.get_client().list_resource_classes('CUSTOM_RESERVATION_'):
+        rid = reservation_of_class(rc)
+        if rid:
+            found.append(Marked('resource_class', rc, rid,
+                                lambda name=rc: remove_class(name)))
+    return found
+
+
+def remove_class(name):
+    """A class goes with its inventories on the reservation providers."""
+    rc_client = placement.get_client()
+    for provider in rc_client.list_providers(placement.RESERVATION_PROVIDER_PREFIX):
+        if name in rc_client.get_inventories(provider['uuid']):
+            rc_client.remove_inventory(provider['uuid'], name)
+    rc_client.delete_resource_class(name)
+
+
+def _is_uuid(value):
+    return uuidutils.is_uuid_like(value)

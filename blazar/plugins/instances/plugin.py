@@ -63,11 +63,11 @@ class VirtualInstancePlugin(base.ResourcePlugin):
     def validate_reservation(self, values):
         return checks.check_virtual(values)
 
-    def complete(self, context, lease, values):
+    def prepare(self, context, lease, values):
         """Parameters that need the cloud to be known (the flavor's shape)."""
         return values
 
-    def merged(self, context, lease, current, changes):
+    def merged(self, current, changes):
         """The parameters after an update's ``changes``."""
         values = {k: current[k] for k in checks.VIRTUAL_PARAMS}
         values.update(changes)
@@ -77,21 +77,20 @@ class VirtualInstancePlugin(base.ResourcePlugin):
     def _window(lease):
         return (lease['start_date'], lease['end_date'])
 
-    def reserve(self, context, lease, reservation_id, values, undo):
-        values = self.complete(context, lease, values)
+    def reserve(self, context, lease, reservation_id, values):
         window = self._window(lease)
         slots = capacity.select(context, window, values)
-        ids = cloud.create(lease, reservation_id, values, undo)
         row = db_api.instance_reservation_create(context, dict(
             _row_values(values), reservation_id=reservation_id,
-            flavor_id=ids['flavor_id'], server_group_id=ids['server_group_id'],
-            aggregate_id=ids['aggregate_id']))
+            flavor_id=reservation_id))
         db_api.reservation_slots_set(context, reservation_id, slots, *window)
         LOG.info('Reservation %s holds instance slots %s from %s to %s',
                  reservation_id, slots, *window)
         return row['id']
 
-    def update_reservation(self, context, lease, reservation, changes, undo):
+    def update_reservation(self, context, lease, reservation, changes):
+        """``changes`` come through ``prepare_update`` (a new flavor's shape
+        read before the lock)."""
         row = reservation['instance_reservation']
         old = stored_params(row)
         status = reservation['status']
@@ -99,7 +98,7 @@ class VirtualInstancePlugin(base.ResourcePlugin):
             raise exceptions.CantUpdateParameter(
                 param=', '.join(sorted(changes)),
                 reason='reservation %s is %s' % (reservation['id'], status))
-        new = self.merged(context, lease, old, changes) if changes else old
+        new = self.merged(old, changes) if changes else old
         active = status == 'active'
         if active:
             self._check_active_change(old, new)
@@ -112,19 +111,8 @@ class VirtualInstancePlugin(base.ResourcePlugin):
             return
         slots = capacity.select(context, window, new, reservation_id=reservation['id'],
                                 current=current, allow_drop=not active)
-        ids = {}
-        if active:
-            added = {h: n - current.get(h, 0) for h, n in slots.items()
-                     if n > current.get(h, 0)}
-            if added:
-                hosts = {h['id']: h for h in db_api.hosts_get(context, added)}
-                cloud.hand_over(lease, reservation['id'], hosts, added, undo,
-                                give_flavor=False)
-        elif _differs(new, old, SHAPE_KEYS + ('affinity',)):
-            ids = cloud.replace_shape(lease, reservation['id'], old, new, row, undo)
         db_api.reservation_slots_set(context, reservation['id'], slots, *window)
-        db_api.instance_reservation_update(context, row['id'],
-                                           dict(_row_values(new), **ids))
+        db_api.instance_reservation_update(context, row['id'], _row_values(new))
         if slots != current:
             LOG.info('Reservation %s: instance slots %s -> %s', reservation['id'],
                      current, slots)
@@ -147,21 +135,29 @@ class VirtualInstancePlugin(base.ResourcePlugin):
         slots = db_api.reservation_slots(context, reservation_id)
         return slots, {h['id']: h for h in db_api.hosts_get(context, slots)}
 
-    def release(self, context, lease, reservation, undo):
-        _slots, hosts = self._hosts(context, reservation['id'])
-        cloud.remove(lease, reservation['id'], reservation['instance_reservation'],
-                     list(hosts.values()))
-
-    def on_start(self, context, lease, reservation, undo):
+    # --- the cloud (blazar/plugins/instances/cloud.py) --------------------------
+    def intent_spec(self, context, lease, reservation):
         slots, hosts = self._hosts(context, reservation['id'])
-        cloud.hand_over(lease, reservation['id'], hosts, slots, undo)
+        return cloud.spec(lease, reservation['id'],
+                          stored_params(reservation['instance_reservation']), hosts, slots)
 
-    def on_end(self, context, lease, reservation):
-        _slots, hosts = self._hosts(context, reservation['id'])
-        cloud.remove(lease, reservation['id'], reservation['instance_reservation'],
-                     list(hosts.values()))
+    def plan(self, phase, spec, observed):
+        return cloud.plan(phase, spec, observed)
 
-    def heal(self, context, lease, reservation, lost_host_ids, undo):
+    def marked_objects(self):
+        return cloud.marked_objects()
+
+    def remember(self, context, reservation_id, observed):
+        row = (db_api.reservation_get(context, reservation_id) or {}).get(
+            'instance_reservation')
+        if not row:
+            return
+        values = {'aggregate_id': observed.get('aggregate_id'),
+                  'server_group_id': (observed.get('group') or {}).get('id')}
+        if any(row[k] != v for k, v in values.items()):
+            db_api.instance_reservation_update(context, row['id'], values)
+
+    def heal(self, context, lease, reservation, lost_host_ids):
         """Move the slots held on lost hosts to other hosts, one lost host at
         a time (all of them to one host with affinity; never onto a host the
         reservation already uses without it); see the base class."""
@@ -196,10 +192,6 @@ class VirtualInstancePlugin(base.ResourcePlugin):
         for found in moved.values():
             added.update(found)
         if active:
-            hosts = {h['id']: h for h in db_api.hosts_get(context, set(added) | set(moved))}
-            cloud.hand_over(lease, reservation['id'], hosts, dict(added), undo,
-                            give_flavor=False)
-            cloud.release_hosts(reservation['id'], [hosts[h] for h in moved])
             db_api.reservation_update(context, reservation['id'],
                                       {'resources_changed': True})
         db_api.reservation_slots_set(context, reservation['id'], held,
@@ -207,17 +199,6 @@ class VirtualInstancePlugin(base.ResourcePlugin):
         LOG.info('Reservation %s (%s): slots of hosts %s moved: %s', reservation['id'],
                  reservation['status'], list(moved), moved)
         return len(moved) == len(lost)
-
-    def expected_pools(self, context, lease, reservation):
-        # The hosts stay in the freepool (shared) and join the aggregate.
-        return {host_id: {'freepool', reservation['id']}
-                for host_id in db_api.reservation_slots(context, reservation['id'])}
-
-    def repair(self, context, lease, reservation):
-        slots, hosts = self._hosts(context, reservation['id'])
-        params = stored_params(reservation['instance_reservation'])
-        return cloud.repair(lease, reservation['id'], params,
-                            reservation['instance_reservation'], hosts, slots)
 
     def preemption_targets(self, context, lease, reservation):
         """On each host, just enough preemptible servers that the room every
@@ -273,7 +254,7 @@ class FlavorInstancePlugin(VirtualInstancePlugin):
     def validate_reservation(self, values):
         return checks.check_flavor_request(values)
 
-    def complete(self, context, lease, values):
+    def prepare(self, context, lease, values):
         client = nova.get_client()
         flavor = client.get_flavor(values['flavor_id'])
         if flavor is None or not client.flavor_usable_by(flavor, lease['project_id']):
@@ -282,18 +263,28 @@ class FlavorInstancePlugin(VirtualInstancePlugin):
                        % (values['flavor_id'], lease['project_id']))
         return checks.from_flavor(values, flavor)
 
-    def merged(self, context, lease, current, changes):
+    def prepare_update(self, context, lease, reservation, changes):
+        """A new flavor is read from Nova here, before the lock."""
+        flavor_id = changes.get('flavor_id')
+        row = reservation['instance_reservation']
+        current = stored_params(row)['source_flavor'] or {}
+        if not flavor_id or flavor_id == current.get('id'):
+            return changes
+        shape = self.prepare(context, lease, checks.check_flavor_request(dict(
+            {'flavor_id': flavor_id, 'amount': row['amount'], 'affinity': row['affinity'],
+             'resource_properties': row['resource_properties'] or ''}, **changes)))
+        return dict(changes, **{k: shape[k] for k in SHAPE_KEYS})
+
+    def merged(self, current, changes):
         values = {'flavor_id': current['source_flavor']['id'],
                   'amount': current['amount'], 'affinity': current['affinity'],
                   'resource_properties': current['resource_properties']}
-        values.update(changes)
+        values.update({k: v for k, v in changes.items() if k not in SHAPE_KEYS})
         values = checks.check_flavor_request(values)
-        if values['flavor_id'] == current['source_flavor']['id']:
-            # The shape stays the one read at creation, whatever the flavor
-            # became since.
-            keep = {k: current[k] for k in SHAPE_KEYS}
-            return dict(values, **keep)
-        return self.complete(context, lease, values)
+        # The shape stays the one read at creation, whatever the flavor
+        # became since, unless prepare_update read a new flavor's.
+        shape = {k: changes.get(k, current[k]) for k in SHAPE_KEYS}
+        return dict(values, **shape)
 
     def reservation_fields(self, reservation):
         fields = super().reservation_fields(reservation)

@@ -1,11 +1,15 @@
 """The whole service over real HTTP: API app on a loopback port, manager in
 process, simulator as Nova, on each database backend."""
+import time
+
 import pytest
 import requests
 
+from blazar import context as blazar_context
 from blazar import rpc
 from blazar.api import app as api_app
 from blazar.api import controllers
+from blazar.db import api as db_api
 from blazar.manager import service as manager_service
 from blazar.simulator import state as sim_state
 from blazar.simulator import testing as sim_testing
@@ -99,12 +103,30 @@ def stack(database, simulator, shared_stack):
         shared_stack['stack'] = Stack()
     running = shared_stack['stack']
     running.simulator = simulator
+    running.manager.resume()
     yield running
+    running.manager.pause()
 
 
 @pytest.fixture
 def api(stack):
     return stack.api
+
+
+def settled(timeout=20, what='the cloud to match the store', events=True):
+    """Wait until the converger has no work left (every intent settled),
+    as a tenant waits for a lease's status to settle; with ``events``, the
+    starts and ends due now must have been applied first."""
+    context = blazar_context.get_admin_context()
+    deadline = time.time() + timeout
+
+    def busy():
+        due = [e for e in db_api.events_due(context, db_api.utcnow())
+               if events and e['event_type'] in ('start_lease', 'end_lease')]
+        return due or db_api.intents_unsettled(context)
+    while busy():
+        assert time.time() < deadline, 'timed out waiting for %s' % what
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope='session', autouse=True)

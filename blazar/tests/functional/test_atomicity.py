@@ -1,16 +1,22 @@
-"""Nova failing at any step of create, update, start or end leaves nothing
-half done: the store and Nova are exactly as before (create/update), or the
-event is retried until it completes (start/end), and no host is ever
-outside both the freepool and its reservation's aggregate."""
+"""Every API call commits as a whole or refuses as a whole, and no write
+waits on the cloud: a refusal changes nothing in the store or in Nova, and
+a write answers while Nova is down (the converger catches up afterwards,
+blazar/tests/functional/test_convergence.py). Concurrent requests never
+over-commit a host. Also the helpers the failure tests share."""
+import collections
+import concurrent.futures
 import re
 import time
 
-import pytest
-
+from blazar import context as blazar_context
+from blazar.db import api as db_api
+from blazar.simulator import state as sim_state
+from blazar.tests.functional.conftest import settled
 from blazar.tests.functional.test_host_reservations import aggregates
 from blazar.tests.functional.test_host_reservations import enrol
 from blazar.tests.functional.test_host_reservations import host_reservation
 from blazar.tests.functional.test_host_reservations import lease_with
+from blazar.tests.functional.test_instance_reservations import instance_reservation
 from blazar.tests.functional.test_leases import in_minutes
 from blazar.tests.functional.test_leases import wait_for_status
 
@@ -32,10 +38,12 @@ def _steps(requests):
     return steps
 
 
-def _arm(cloud, step):
+def _arm(cloud, step, times=1):
+    """Make the step fail ``times`` times (None: until cleared)."""
     (method, path, action), skip = step
     pattern = '^%s$' % re.escape(path).replace('X', '[^/]+')
-    cloud.inject_fault(method, pattern, status=500, action=action, skip=skip)
+    cloud.inject_fault(method, pattern, status=500, action=action, skip=skip,
+                       times=times)
 
 
 def _record(cloud, operation):
@@ -46,20 +54,24 @@ def _record(cloud, operation):
 
 
 def assert_no_host_lost(api, cloud):
-    """Every enrolled host is in the freepool or in the aggregate of an
-    active reservation, never in none (while an end is under way it may be
-    in both: it joins the freepool before it leaves the aggregate)."""
-    # The store first: a reservation it calls active may only have handed
-    # its hosts back by the time Nova is read, never the other way round.
-    active = {r['id'] for lease in api.get('/v1/leases').json()['leases']
-              for r in lease['reservations'] if r['status'] == 'active'}
+    """Every enrolled host is in the freepool or in the aggregate of a
+    reservation being handed over or taken back, or held (its lease
+    STARTING, ACTIVE, UPDATING, TERMINATING or DELETING), never in none;
+    in two pools only while it moves (then one is the freepool)."""
+    # The store first: a reservation it says is handed over may only have
+    # given its hosts back by the time Nova is read, never the other way.
+    handing = {r['id'] for lease in api.get('/v1/leases').json()['leases']
+               if lease['status'] in HANDED for r in lease['reservations']}
     pools = aggregates(cloud)
     for host in api.get('/v1/os-hosts').json()['hosts']:
         name = host['service_name']
         places = [n for n, a in pools.items() if name in a['hosts']]
         assert places, '%s is in no pool' % name
         assert len(places) == 1 or (len(places) == 2 and 'freepool' in places), places
-        assert all(p == 'freepool' or p in active for p in places), places
+        assert all(p == 'freepool' or p in handing for p in places), places
+
+
+HANDED = ('STARTING', 'ACTIVE', 'UPDATING', 'TERMINATING', 'DELETING')
 
 
 def _snapshot(api, cloud):
@@ -67,160 +79,120 @@ def _snapshot(api, cloud):
             {n: (sorted(a['hosts']), a['metadata']) for n, a in aggregates(cloud).items()})
 
 
-def test_create_fails_cleanly_at_every_nova_step(api, stack):
+ADMIN = sim_state.ADMIN
+
+
+def cloud_objects(cloud):
+    """What instance reservations make in Nova and Placement."""
+    return {
+        'flavors': sorted(f['id'] for f in cloud.list_flavors(ADMIN, is_public=None)),
+        'groups': sorted(g['id'] for g in cloud.list_server_groups(ADMIN,
+                                                                    all_projects=True)),
+        'aggregates': {n: (sorted(a['hosts']), a['metadata'])
+                       for n, a in aggregates(cloud).items()},
+        'classes': sorted(c for c in cloud.placement.list_resource_classes()
+                          if c.startswith('CUSTOM_RESERVATION_')),
+        'inventories': {p['name']: cloud.placement.get_inventories(p['uuid'])[1]
+                        for p in cloud.placement.list_providers()
+                        if p['name'].startswith('blazar_')},
+    }
+
+
+def snapshot(api, cloud):
+    return (api.get('/v1/leases').json(), api.get('/v1/os-hosts/allocations').json(),
+            cloud_objects(cloud))
+
+
+def without_empty_providers(objects):
+    """blazar_<host> providers are kept once made; an empty one is no leftover."""
+    return dict(objects, inventories={n: inv for n, inv in objects['inventories'].items()
+                                      if inv})
+
+
+
+
+def test_a_refused_create_changes_nothing_in_the_store_or_nova(api, stack):
     cloud = stack.simulator.cloud
     enrol(api, 2)
-    body = lease_with([host_reservation(2, 2)])
-    created = []
-    steps = _steps(_record(cloud, lambda: created.append(api.post('/v1/leases', body))))
-    assert created[0].status_code == 201
-    api.delete('/v1/leases/%s' % created[0].json()['lease']['id'])
+    settled()
     before = _snapshot(api, cloud)
-    assert steps
-    for step in steps:
-        _arm(cloud, step)
-        resp = api.post('/v1/leases', body)
-        cloud.clear_faults()
-        assert resp.status_code >= 500, (step, resp.text)
-        assert 'error_message' in resp.json()
-        assert _snapshot(api, cloud) == before, step
+    cloud.clear_requests()
+    resp = api.post('/v1/leases', lease_with([host_reservation(3, 3)]))
+    assert resp.status_code == 409, resp.text
+    settled()
+    assert _snapshot(api, cloud) == before
+    assert [r for r in cloud.requests if r[0] != 'GET'] == []
 
 
-def test_update_of_an_active_lease_fails_cleanly_at_every_nova_step(api, stack):
-    """Extending an active lease and adding hosts moves them into its
-    aggregate at once; a failure at any step changes nothing."""
+def test_writes_answer_while_nova_is_down_and_the_cloud_follows(api, stack, config):
+    """No write waits on the cloud: with every Nova and Placement call
+    failing, creates, updates and deletes answer at once; once Nova is
+    back, the cloud holds exactly what the store says."""
+    config.set_override('event_retry_delay', 0.05, group='manager')
+    config.set_override('event_retry_max_delay', 0.2, group='manager')
     cloud = stack.simulator.cloud
-    enrol(api, 4)
-
-    def active_lease():
-        lease = api.post('/v1/leases', lease_with([host_reservation(1, 1)], start='now',
-                                                  end=60)).json()['lease']
-        wait_for_status(api, lease['id'], 'ACTIVE')
-        return lease
-
-    def grow(lease):
-        return api.put('/v1/leases/%s' % lease['id'], {
-            'end_date': in_minutes(90),
-            'reservations': [{'id': lease['reservations'][0]['id'], 'min': 3, 'max': 3}]})
-
-    probe = active_lease()
-    answers = []
-    steps = _steps(_record(cloud, lambda: answers.append(grow(probe))))
-    assert answers[0].status_code == 200, answers[0].text
-    api.delete('/v1/leases/%s' % probe['id'])
-    assert steps
-    for step in steps:
-        lease = active_lease()
-        before = _snapshot(api, cloud)
-        _arm(cloud, step)
-        resp = grow(lease)
-        cloud.clear_faults()
-        assert resp.status_code >= 500, (step, resp.text)
-        assert _snapshot(api, cloud) == before, step
-        assert_no_host_lost(api, cloud)
-        api.delete('/v1/leases/%s' % lease['id'])
-
-
-@pytest.fixture
-def fast_retries(config):
-    config.set_override('event_retry_delay', 0.2, group='manager')
-    config.set_override('event_retry_max_delay', 0.5, group='manager')
-
-
-def _events(lease):
-    return {e['event_type']: e for e in lease['events']}
-
-
-def _wait_for_attempt(api, lease_id, event_type, timeout=10):
-    """The lease once its event has run (and failed, or succeeded) once."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        lease = api.get('/v1/leases/%s' % lease_id).json()['lease']
-        if _events(lease)[event_type]['attempts'] >= 1:
-            return lease
-        time.sleep(0.05)
-    raise AssertionError('%s of %s never ran' % (event_type, lease_id))
-
-
-def test_a_start_failing_at_any_step_is_undone_and_retried(api, stack, config):
-    # Long enough a pause before the retry to look at the undone state.
-    config.set_override('event_retry_delay', 1.5, group='manager')
-    cloud = stack.simulator.cloud
-    enrol(api, 2)
-    later = lease_with([host_reservation(2, 2)], start=60, end=120)
-    create_only = _record(cloud, lambda: api.post('/v1/leases', later))
-    api.delete('/v1/leases/%s' % api.get('/v1/leases').json()['leases'][0]['id'])
-    now = lease_with([host_reservation(2, 2)], start='now', end=60)
-    holder = []
-    everything = _record(cloud, lambda: holder.append(wait_for_status(
-        api, api.post('/v1/leases', now).json()['lease']['id'], 'ACTIVE')))
-    api.delete('/v1/leases/%s' % holder[0]['id'])
-    start_steps = _steps(everything[len(create_only):])
-    assert start_steps
-    for step in start_steps:
-        _arm(cloud, step)
-        lease = api.post('/v1/leases', lease_with([host_reservation(2, 2)], start='now',
-                                                  end=60)).json()['lease']
-        failed = _wait_for_attempt(api, lease['id'], 'start_lease')
-        assert_no_host_lost(api, cloud)
-        if failed['status'] == 'PENDING':
-            assert 'start_lease failed (attempt 1)' in failed['status_reason']
-            held = aggregates(cloud).get(lease['reservations'][0]['id'], {'hosts': []})
-            assert held['hosts'] == [], step
-        cloud.clear_faults()
-        done = wait_for_status(api, lease['id'], 'ACTIVE')
-        assert done['status_reason'] is None
-        assert_no_host_lost(api, cloud)
-        api.delete('/v1/leases/%s' % lease['id'])
-        assert_no_host_lost(api, cloud)
-
-
-def test_an_end_failing_at_any_step_is_retried_until_complete(api, stack, config):
-    config.set_override('event_retry_delay', 1.0, group='manager')
-    cloud = stack.simulator.cloud
-    enrol(api, 2)
-    probe = api.post('/v1/leases', lease_with([host_reservation(2, 2)], start='now',
-                                              end=60)).json()['lease']
-    wait_for_status(api, probe['id'], 'ACTIVE')
-    steps = _steps(_record(cloud, lambda: (
-        api.put('/v1/leases/%s' % probe['id'], {'end_date': 'now'}),
-        wait_for_status(api, probe['id'], 'TERMINATED'))))
-    api.delete('/v1/leases/%s' % probe['id'])
-    assert steps
-    for step in steps:
-        lease = api.post('/v1/leases', lease_with([host_reservation(2, 2)], start='now',
-                                                  end=60)).json()['lease']
-        wait_for_status(api, lease['id'], 'ACTIVE')
-        _arm(cloud, step)
-        api.put('/v1/leases/%s' % lease['id'], {'end_date': 'now'})
-        _wait_for_attempt(api, lease['id'], 'end_lease')
-        assert_no_host_lost(api, cloud)
-        ended = wait_for_status(api, lease['id'], 'TERMINATED', timeout=20)
-        assert ended['reservations'][0]['status'] == 'deleted'
-        cloud.clear_faults()
-        assert_no_host_lost(api, cloud)
-        assert sorted(aggregates(cloud)['freepool']['hosts']) == ['compute-1', 'compute-2']
-        api.delete('/v1/leases/%s' % lease['id'])
-
-
-def test_nova_timing_out_at_the_start_is_retried_until_it_completes(api, stack, config):
-    """Nova slower than [nova] timeout: the start fails as unavailable, is
-    undone and retried with backoff, and completes."""
-    from blazar.clients import nova
-    config.set_override('timeout', 1, group='nova')
-    config.set_override('event_retry_delay', 0.5, group='manager')
-    nova.reset_client()
-    cloud = stack.simulator.cloud
-    enrol(api, 1)
-    # The first hand-over call answers after 3 s: the client gave up at 1 s.
-    cloud.inject_fault('POST', r'^/os-aggregates/[^/]+/action$', status=None,
-                       action='add_host', delay=3.0)
-    lease = api.post('/v1/leases', lease_with([host_reservation()], start='now',
-                                              end=60)).json()['lease']
-    failed = _wait_for_attempt(api, lease['id'], 'start_lease')
-    assert 'Nova' in failed['status_reason'], failed['status_reason']
-    done = wait_for_status(api, lease['id'], 'ACTIVE', timeout=30)
-    start = _events(done)['start_lease']
-    assert start['status'] == 'DONE' and start['attempts'] >= 2, start
+    enrol(api, 3)
+    settled()
+    cloud.inject_fault('*', r'.', status=503, times=None)
+    pending = api.post('/v1/leases', lease_with([host_reservation(1, 1)], start=60,
+                                                end=120))
+    assert pending.status_code == 201, pending.text
+    active = api.post('/v1/leases', lease_with([host_reservation(1, 1)], start='now',
+                                               end=60))
+    assert active.status_code == 201, active.text
+    doomed = api.post('/v1/leases', lease_with([instance_reservation(1)], start=200,
+                                               end=260)).json()['lease']
+    assert api.delete('/v1/leases/%s' % doomed['id']).status_code == 204
+    moved = api.put('/v1/leases/%s' % pending.json()['lease']['id'],
+                    {'end_date': in_minutes(150)})
+    assert moved.status_code == 200, moved.text
+    time.sleep(0.5)
+    lease = api.get('/v1/leases/%s' % active.json()['lease']['id']).json()['lease']
+    assert lease['status'] == 'STARTING' and 'failed' in lease['status_reason']
+    cloud.clear_faults()
+    settled()
+    wait_for_status(api, lease['id'], 'ACTIVE')
+    pools = aggregates(cloud)
+    assert set(pools) == {'freepool', pending.json()['lease']['reservations'][0]['id'],
+                          lease['reservations'][0]['id']}
     assert_no_host_lost(api, cloud)
-    nova.reset_client()
+    assert without_empty_providers(cloud_objects(cloud))['flavors'] == []
+
+
+def _fire(api, bodies):
+    with concurrent.futures.ThreadPoolExecutor(len(bodies)) as pool:
+        futures = [pool.submit(api.as_user('user%d:proj%d' % (i, i)).post,
+                               '/v1/leases', body) for i, body in enumerate(bodies)]
+        return [f.result() for f in futures]
+
+
+def test_concurrent_instance_and_host_requests_never_over_commit(api, stack):
+    """4 hosts of 8 vCPUs: 4-vCPU instances have 8 slots in all; host
+    reservations compete for the same hosts."""
+    enrol(api, 4)
+    bodies = [lease_with([instance_reservation(1, vcpus=4, memory_mb=512, disk_gb=1)],
+                         'i%d' % i) for i in range(16)]
+    bodies += [lease_with([{'resource_type': 'physical:host', 'min': 1, 'max': 1,
+                            'hypervisor_properties': '', 'resource_properties': ''}],
+                          'h%d' % i) for i in range(4)]
+    answers = _fire(api, bodies)
+    codes = collections.Counter(r.status_code for r in answers)
+    assert set(codes) <= {201, 409}, [r.text for r in answers]
+    ctx = blazar_context.get_admin_context()
+    used = collections.Counter()
+    whole = set()
+    for resp in answers:
+        if resp.status_code != 201:
+            continue
+        reservation = resp.json()['lease']['reservations'][0]
+        held = db_api.reservation_slots(ctx, reservation['id'])
+        if reservation['resource_type'] == 'physical:host':
+            whole |= set(held)
+        else:
+            for host_id, n in held.items():
+                used[host_id] += n * 4
+    assert all(v <= 8 for v in used.values()), used
+    assert not whole & set(used), (whole, used)
+    # Every host is fully used one way or the other: 2 slots or whole.
+    assert len(whole) * 2 + sum(used.values()) // 4 == 8
+    assert codes[201] == len(whole) + sum(used.values()) // 4

@@ -217,13 +217,20 @@ def test_instance_lease_through_its_whole_life(blazar_all):
     reservation = json.loads(lease['reservations']) if isinstance(
         lease['reservations'], str) else lease['reservations']
     reservation = reservation[0] if isinstance(reservation, list) else reservation
-    res_id, group_id = reservation['id'], reservation['server_group_id']
-    assert reservation['flavor_id'] == res_id and group_id
+    res_id = reservation['id']
+    assert reservation['flavor_id'] == res_id
     deadline = time.time() + 20
-    while cli_json(blazar_all, 'lease', 'show', 'inst', token='alice:proj1')[
-            'status'] != 'ACTIVE':
+    while True:
+        shown = cli_json(blazar_all, 'lease', 'show', 'inst', token='alice:proj1')
+        if shown['status'] == 'ACTIVE':
+            break
         assert time.time() < deadline, 'lease did not start'
         time.sleep(0.5)
+    # The group is made by the converger right after the create.
+    shown = json.loads(shown['reservations']) if isinstance(
+        shown['reservations'], str) else shown['reservations']
+    group_id = (shown[0] if isinstance(shown, list) else shown)['server_group_id']
+    assert group_id
 
     simulator = type('S', (), {'compute_url': blazar_all.compute_url})
     nova = testing.novaclient_for(simulator, token='alice:proj1')

@@ -4,6 +4,7 @@ import time
 import pytest
 
 from blazar.simulator import state as sim_state
+from blazar.tests.functional.conftest import settled
 from blazar.tests.functional.test_leases import at_minutes
 from blazar.tests.functional.test_leases import in_minutes
 from blazar.tests.functional.test_leases import wait_for_status
@@ -52,6 +53,7 @@ def test_create_allocates_hosts_and_prepares_the_aggregate(api, stack):
     assert reservation['hypervisor_properties'] == ''
     assert reservation['before_end'] == 'default'
     assert len(allocated_hosts(api, reservation['id'])) == 3
+    settled()   # the converger makes the aggregate, after the 201
     aggregate = aggregates(stack.simulator.cloud)[reservation['id']]
     assert aggregate['availability_zone'] == 'blazar_' + reservation['id']
     assert aggregate['metadata']['blazar:owner'] == 'proj1'
@@ -175,8 +177,12 @@ def test_delete_pending_lease_removes_its_aggregate(api, stack):
     enrol(api, 2)
     lease = api.post('/v1/leases', lease_with([host_reservation()])).json()['lease']
     res_id = lease['reservations'][0]['id']
+    settled()
     assert res_id in aggregates(stack.simulator.cloud)
     assert api.delete('/v1/leases/%s' % lease['id']).status_code == 204
+    # A lease that never started goes at once; its aggregate follows.
+    assert api.get('/v1/leases/%s' % lease['id']).status_code == 404
+    settled()
     assert res_id not in aggregates(stack.simulator.cloud)
     assert all(a['reservations'] == [] for a in
                api.get('/v1/os-hosts/allocations').json()['allocations'])
@@ -190,6 +196,8 @@ def test_delete_active_lease_gives_hosts_back(api, stack):
     wait_for_status(api, lease['id'], 'ACTIVE')
     assert in_pool(cloud, 'freepool') == []
     assert api.delete('/v1/leases/%s' % lease['id']).status_code == 204
+    settled()
+    assert api.get('/v1/leases/%s' % lease['id']).status_code == 404
     assert in_pool(cloud, 'freepool') == ['compute-1', 'compute-2']
     assert lease['reservations'][0]['id'] not in aggregates(cloud)
 
@@ -237,6 +245,8 @@ def test_extend_an_active_lease_and_add_hosts(api, stack):
     resp = api.put('/v1/leases/%s' % lease['id'], {
         'end_date': in_minutes(120), 'reservations': [{'id': res_id, 'min': 2, 'max': 2}]})
     assert resp.status_code == 200, resp.text
+    settled()
+    assert api.get('/v1/leases/%s' % lease['id']).json()['lease']['status'] == 'ACTIVE'
     now_held = in_pool(cloud, res_id)
     assert set(first) < set(now_held) and len(now_held) == 2
     assert not set(now_held) & set(in_pool(cloud, 'freepool'))

@@ -2,6 +2,7 @@
 failed host move to healthy hosts (in Nova and Placement at once when the
 reservation is active), or the reservation is flagged until a host is back."""
 from blazar.tests.functional import test_host_healing
+from blazar.tests.functional.conftest import settled
 from blazar.tests.functional.test_host_healing import held
 from blazar.tests.functional.test_host_healing import host
 from blazar.tests.functional.test_host_healing import host_names
@@ -85,6 +86,7 @@ def test_reallocate_moves_instance_slots_off_a_host(api, stack):
     ids = {name: id_ for id_, name in host_names(api).items()}
     resp = api.put('/v1/os-hosts/%s/allocation' % ids[target], {})
     assert resp.status_code == 200, resp.text
+    settled()
     (other,) = held(api, res_id)
     assert other != target
     assert aggregates(cloud)[res_id]['hosts'] == [other]

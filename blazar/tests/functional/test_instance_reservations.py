@@ -5,6 +5,7 @@ from blazar import context as blazar_context
 from blazar.db import api as db_api
 from blazar.simulator import errors as sim_errors
 from blazar.simulator import state as sim_state
+from blazar.tests.functional.conftest import settled
 from blazar.tests.functional.test_host_reservations import aggregates
 from blazar.tests.functional.test_host_reservations import enrol
 from blazar.tests.functional.test_host_reservations import host_reservation
@@ -71,6 +72,10 @@ def test_create_makes_the_flavor_group_aggregate_and_class(api, stack):
     assert (reservation['vcpus'], reservation['memory_mb'], reservation['disk_gb'],
             reservation['amount'], reservation['affinity']) == (2, 4096, 20, 3, False)
     assert reservation['flavor_id'] == res_id
+    # The cloud objects come right after the 201, made by the converger.
+    settled()
+    reservation = api.get('/v1/leases/%s' % reservation['lease_id']).json()[
+        'lease']['reservations'][0]
     assert reservation['server_group_id']
     admin = sim_state.ADMIN
     flavor = cloud.get_flavor(admin, res_id)
@@ -225,7 +230,8 @@ def test_pending_update_changes_shape_and_amount(api, stack):
     resp = api.put('/v1/leases/%s' % lease['id'], {'reservations': [
         {'id': res_id, 'vcpus': 4, 'amount': 4, 'affinity': None}]})
     assert resp.status_code == 200, resp.text
-    reservation = resp.json()['lease']['reservations'][0]
+    settled()
+    reservation = api.get('/v1/leases/%s' % lease['id']).json()['lease']['reservations'][0]
     assert (reservation['vcpus'], reservation['amount'], reservation['affinity']) == (
         4, 4, None)
     assert reservation['server_group_id'] is None
@@ -244,6 +250,7 @@ def test_active_update_grows_amount_at_once_and_refuses_the_rest(api, stack):
     resp = api.put('/v1/leases/%s' % lease['id'], {'reservations': [
         {'id': res_id, 'amount': 3}]})
     assert resp.status_code == 200, resp.text
+    settled()
     assert sum(reserved_inventory(cloud, res_id).values()) == 3
     assert len(aggregates(cloud)[res_id]['hosts']) == 3
     servers = boot(cloud, resp.json()['lease']['reservations'][0], 3)
@@ -263,7 +270,9 @@ def test_delete_of_a_pending_lease_removes_every_object(api, stack):
                                                                     vcpus=1)])
                      ).json()['lease']
     res_id = lease['reservations'][0]['id']
+    settled()
     assert api.delete('/v1/leases/%s' % lease['id']).status_code == 204
+    settled()
     admin = sim_state.ADMIN
     assert res_id not in aggregates(cloud)
     assert res_id not in [f['id'] for f in cloud.list_flavors(admin, is_public=None)]

@@ -15,6 +15,7 @@ from keystoneauth1.identity import v3
 import pytest
 import requests
 
+from blazar import exceptions
 from blazar.clients import keystone as keystone_client
 from blazar.tests import keystone_fixture
 
@@ -72,23 +73,36 @@ def test_a_lease_create_records_a_trust_from_the_caller_to_blazar(deployment,
     _call(deployment, owner_token, 'DELETE', '/leases/%s' % lease['id'])
 
 
-def test_the_trust_session_acts_as_the_owner(deployment, owner_token, config):
-    """What plugins get from ``keystone.session_for_lease``: the Blazar
-    service user, scoped to the trust, acting as the owner in the owner's
-    project."""
+@pytest.fixture
+def trustee(deployment, config):
+    """This process's ``[trustee]``: the Blazar service user of the
+    deployment's Keystone (the password plugin's options unregistered after:
+    auth_url is required, or every later test's configuration would lack
+    it)."""
     keystone = deployment.keystone
-    lease = _create(deployment, owner_token, 'acting').json()['lease']
     blazar = keystone.users['blazar']
-    # The password plugin's options (auth_url is required: unregistered
-    # after, or every later test's configuration would lack it).
     plugin_opts = ks_loading.get_auth_plugin_conf_options('password')
     config.register_opts(plugin_opts, group='trustee')
+    config.set_override('auth_strategy', 'keystone')
     for key, value in {'auth_type': 'password', 'auth_url': keystone.auth_url,
                        'username': blazar.name, 'password': blazar.password,
                        'user_domain_name': keystone_fixture.DOMAIN}.items():
         config.set_override(key, value, group='trustee')
     keystone_client.reset_client()
+    yield config
+    keystone_client.reset_client()
+    config.reset()
+    config.unregister_opts(plugin_opts, group='trustee')
+
+
+def test_the_trust_session_acts_as_the_owner(deployment, owner_token, trustee):
+    """What plugins get from ``keystone.session_for_lease``: the Blazar
+    service user, scoped to the trust, acting as the owner in the owner's
+    project; made by rescoping the service user's token (no password)."""
+    keystone = deployment.keystone
+    lease = _create(deployment, owner_token, 'acting').json()['lease']
     try:
+        since = len(keystone.auth_requests())
         session = keystone_client.session_for_lease(lease)
         access = session.auth.get_access(session)
         owner = keystone.users[OWNER]
@@ -96,12 +110,74 @@ def test_the_trust_session_acts_as_the_owner(deployment, owner_token, config):
             owner.id, owner.project_id, lease['trust_id'])
         assert access.service_catalog.url_for(service_type='reservation',
                                               interface='public') == deployment.url
+        assert keystone_client.session_for_lease(lease) is session
         assert keystone_client.session_for_lease(dict(lease, trust_id=None)) is None
+        made = keystone.auth_requests()[since:]
+        # This process's one service login, then one rescope to the trust.
+        assert [(r['methods'], r['scope']) for r in made] == [
+            (['password'], None), (['token'], ['OS-TRUST:trust'])]
     finally:
-        keystone_client.reset_client()
-        config.reset()
-        config.unregister_opts(plugin_opts, group='trustee')
         _call(deployment, owner_token, 'DELETE', '/leases/%s' % lease['id'])
+
+
+def test_a_deleted_trust_is_refused_at_its_check_with_a_403(deployment, trustee):
+    keystone = deployment.keystone
+    owner = keystone.users[OWNER]
+    resp = keystone.request('POST', '/OS-TRUST/trusts', OWNER, json={'trust': {
+        'trustor_user_id': owner.id, 'trustee_user_id': keystone.users['blazar'].id,
+        'impersonation': True, 'project_id': owner.project_id,
+        'roles': [{'name': 'member'}]}})
+    assert resp.status_code == 201, resp.text
+    trust_id = resp.json()['trust']['id']
+    keystone_client.check_trust(trust_id)
+    since = len(keystone.auth_requests())
+    assert keystone.request('DELETE', '/OS-TRUST/trusts/%s' % trust_id,
+                            OWNER).status_code == 204
+    with pytest.raises(exceptions.TrustNotUsable) as caught:
+        keystone_client.check_trust(trust_id)
+    assert caught.value.code == 403
+    assert 'Keystone refused to scope a token to trust %s' % trust_id in str(caught.value)
+    # Only the test's own login as the owner (to delete the trust).
+    assert [r['user'] for r in keystone.password_logins(since)] == [OWNER]
+    assert keystone_client.delete_trust(trust_id) is True   # already gone
+
+
+def test_lease_creates_deletes_and_events_check_no_password(deployment, owner_token):
+    """Zero password logins (bcrypt checks) per lease create, delete, start
+    and end once warm, counted in Keystone's record of token requests."""
+    keystone = deployment.keystone
+
+    def cycle(name):
+        later = _create(deployment, owner_token, name + '-later')
+        assert later.status_code == 201, later.text
+        now = _create(deployment, owner_token, name + '-now', start='now',
+                      end=_date(hours=1))
+        assert now.status_code == 201, now.text
+        lease = now.json()['lease']
+        _wait_for_lease(deployment, owner_token, lease['id'],
+                        lambda lease: lease['status'] == 'ACTIVE', 'ACTIVE')
+        resp = _call(deployment, owner_token, 'PUT', '/leases/%s' % lease['id'],
+                     {'end_date': 'now'})
+        assert resp.status_code == 200, resp.text
+        _wait_for_lease(deployment, owner_token, lease['id'],
+                        lambda lease: lease['status'] == 'TERMINATED'
+                        and lease['trust_id'] is None, 'TERMINATED without its trust')
+        for made in (later.json()['lease'], lease):
+            resp = _call(deployment, owner_token, 'DELETE', '/leases/%s' % made['id'])
+            assert resp.status_code == 204, resp.text
+        return later.json()['lease']['trust_id'], lease['trust_id']
+
+    cycle('warm-up')     # each process's first login (service users, middlewares)
+    since = len(keystone.auth_requests())
+    made = [trust for i in range(3) for trust in cycle('counted-%d' % i)]
+    requests_made = keystone.auth_requests()[since:]
+    logins = keystone.password_logins(since)
+    assert logins == [], 'password logins after warm-up: %s' % logins
+    # Each trust was checked by rescoping the service token, and is gone.
+    rescopes = [r for r in requests_made if r['scope'] == ['OS-TRUST:trust']]
+    assert len(rescopes) >= len(made)
+    assert all(r['methods'] == ['token'] for r in rescopes)
+    assert not any(keystone.get_trust(trust_id, OWNER) for trust_id in made)
 
 
 def test_deleting_a_lease_deletes_its_trust(deployment, owner_token):

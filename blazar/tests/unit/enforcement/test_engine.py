@@ -1,9 +1,13 @@
 """Loading and running the enabled filters."""
-import logging
+import datetime
+import time
 
 import pytest
 
+from blazar import context as blazar_context
+from blazar import deferred
 from blazar import exceptions
+from blazar.db import api as db_api
 from blazar.enforcement import engine
 from blazar.enforcement.filters import base
 from blazar.manager import leases
@@ -70,19 +74,36 @@ def test_filters_run_in_order_and_the_first_refusal_wins(config, installed):
     assert installed['c'].seen[0][0] == 'update'
 
 
-def test_on_end_runs_in_the_background_and_swallows_errors(config, installed, caplog):
+def test_on_end_is_a_deferred_call_per_filter_retried_until_it_succeeds(
+        config, installed, sqlite_database):
+    """Recorded with the end's commit, made after it; a failing filter is
+    retried (durably: the call is in the store), the others are done."""
     installed.update(a=Recorder('a', fail_on_end=True), b=Recorder('b'))
     config.set_override('enabled_filters', ['a', 'b'], group='enforcement')
+    config.set_override('event_retry_delay', 0.01, group='manager')
     enforcement = engine.Enforcement()
-    with caplog.at_level(logging.ERROR):
-        enforcement.on_end(None, lease())
-        enforcement.wait_for_on_end(5)
-    assert installed['a'].seen == installed['b'].seen == [('end', 'L')]
-    assert 'Enforcement filter a failed at the end of lease L' in caplog.text
+    monkey = {'a': installed['a'], 'b': installed['b']}
+    engine._shared = enforcement
+    ctx = blazar_context.get_admin_context()
+    with db_api.transaction(ctx):
+        enforcement.record_on_end(ctx, lease())
+    assert [installed[n].seen for n in 'ab'] == [[], []]    # not before the commit
+    calls = db_api.deferred_calls_due(ctx, db_api.utcnow())
+    deferred.run(ctx, [c['id'] for c in calls])
+    assert monkey['a'].seen == monkey['b'].seen == [('end', 'L')]
+    (left,) = db_api.deferred_calls_due(ctx, db_api.utcnow() + datetime.timedelta(days=1))
+    assert left['payload']['filter'] == 'a'
+    assert (left['attempts'], left['last_error']) == (1, 'RuntimeError: service down')
+    installed['a'].fail_on_end = False
+    time.sleep(0.05)        # its backoff ([manager] event_retry_delay)
+    deferred.run(ctx, [left['id']])
+    assert installed['a'].seen[-1] == ('end', 'L')
+    assert db_api.deferred_calls_due(ctx, db_api.utcnow() + datetime.timedelta(days=1)) == []
+    engine._shared = None
 
 
 def test_nothing_enabled(config):
     enforcement = engine.Enforcement()
     assert not enforcement.enabled and enforcement.filters() == []
-    enforcement.on_end(None, lease())
+    assert not enforcement.has_remote
     enforcement.check_create(None, lease())

@@ -1,7 +1,6 @@
 """The event loop runs events on time, each once, ends before starts."""
 import datetime
 import threading
-import time
 
 from oslo_utils import timeutils
 
@@ -11,19 +10,22 @@ from blazar.manager import events
 
 
 class Recorder:
-    """Stands in for the lease service: records what it is asked to run."""
+    """Stands in for the lease service: records what it is asked to apply
+    (a start or an end) or run (an action)."""
 
     def __init__(self):
         self.runs = []
         self.ran = threading.Event()
 
-    def run_event(self, context, event):
+    def apply_event(self, context, event):
         if not db_api.event_claim(context, event['id']):
             return False
         self.runs.append((event['event_type'], event['lease_id'], timeutils.utcnow()))
         db_api.event_update(context, event['id'], {'status': 'DONE'})
         self.ran.set()
         return True
+
+    run_action = apply_event
 
 
 def _lease_with_event(ctx, lease_id, event_type, when):
@@ -89,15 +91,24 @@ def test_two_loops_run_each_event_once(sqlite_database):
     assert sorted(r[1] for r in recorder.runs) == ['l0', 'l1', 'l2', 'l3', 'l4']
 
 
-def test_loop_survives_a_failing_event(sqlite_database):
+def test_an_event_that_cannot_be_applied_stays_due_and_the_loop_goes_on(
+        sqlite_database, config):
+    """A start that cannot be applied now (the store refusing a moment) is
+    tried again shortly, never given up on; the other events still run."""
+    config.set_override('event_retry_delay', 0.5, group='manager')
     ctx = blazar_context.get_admin_context()
     past = timeutils.utcnow() - datetime.timedelta(seconds=1)
     bad = _lease_with_event(ctx, 'l1', 'start_lease', past)
+    _lease_with_event(ctx, 'l2', 'start_lease', past)
+    recorder = Recorder()
 
-    class Failing:
-        def run_event(self, context, event):
-            raise RuntimeError('boom')
+    class FailingOnce(Recorder):
+        def apply_event(self, context, event):
+            if event['lease_id'] == 'l1':
+                raise RuntimeError('boom')
+            return recorder.apply_event(context, event)
 
-    events.EventLoop(Failing()).process_due()
-    assert db_api.event_get(ctx, bad['id'])['status'] == 'ERROR'
-    time.sleep(0)
+    loop = events.EventLoop(FailingOnce())
+    assert loop._step() == 0.5
+    assert db_api.event_get(ctx, bad['id'])['status'] == 'UNDONE'
+    assert [r[1] for r in recorder.runs] == ['l2']

@@ -9,6 +9,7 @@ import pytest
 from blazar import context as blazar_context
 from blazar.db import api as db_api
 from blazar.manager import healing
+from blazar.manager import lifecycle
 from blazar.manager import monitors
 from blazar.plugins import base
 from blazar.plugins.hosts import health
@@ -108,14 +109,17 @@ def _reservation(ctx, lease_id, hosts, start, end, status='pending'):
 class Replacing(base.ResourcePlugin):
     """Moves lost hosts to the spares it is given, as a plugin must."""
     resource_type = 'stub'
-    validate_reservation = reserve = update_reservation = release = None
-    on_start = on_end = reservation_fields = None
+    validate_reservation = reserve = update_reservation = None
+    plan = reservation_fields = None
 
     def __init__(self, spares=()):
         self.spares = list(spares)
         self.calls = []
 
-    def heal(self, context, lease, reservation, lost_host_ids, undo):
+    def intent_spec(self, context, lease, reservation):
+        return {'hosts': db_api.reservation_host_ids(context, reservation['id'])}
+
+    def heal(self, context, lease, reservation, lost_host_ids):
         self.calls.append(list(lost_host_ids))
         moved = list(zip(lost_host_ids, self.spares, strict=False))
         self.spares = self.spares[len(moved):]
@@ -192,17 +196,24 @@ def test_without_a_heal_hook_the_reservation_is_flagged(ctx):
     assert _flags(ctx, 'l1') == (True, True)
 
 
-def test_a_lease_with_a_running_event_is_left_for_a_retry(ctx):
-    start = timeutils.utcnow() + HOUR
+def test_healing_changes_the_reservation_s_intent_for_the_converger(ctx):
+    """The store changes under the lock; the converger moves Nova after."""
+    start = timeutils.utcnow() - HOUR
     lost, spare = _host(ctx, 'h1'), _host(ctx, 'h2')
-    res = _reservation(ctx, 'l1', [lost], start, start + HOUR)
-    db_api.event_create(ctx, {'lease_id': 'l1', 'event_type': 'start_lease',
-                              'time': start, 'status': 'IN_PROGRESS'})
-    plugin = Replacing([spare])
+    res = _reservation(ctx, 'l1', [lost], start, start + 3 * HOUR, 'active')
+    plugins = {'stub': Replacing([spare])}
+    life = lifecycle.Lifecycle(plugins, view=lambda lease: lease)
+    with db_api.transaction(ctx):
+        db_api.allocation_lock(ctx)
+        lease = db_api.lease_get(ctx, 'l1')
+        life.refresh(ctx, lease, lease['reservations'][0], 'active')
+    before = db_api.intent_get(ctx, res)
     _fail(ctx, lost)
-    (outcome,) = healing.Healer({'stub': plugin}).heal(ctx, horizon=None)
-    assert outcome.busy and plugin.calls == []
-    assert db_api.reservation_host_ids(ctx, res) == [lost]
+    healing.Healer(plugins, life).heal(ctx)
+    after = db_api.intent_get(ctx, res)
+    assert (before['spec'], after['spec']) == ({'hosts': [lost]}, {'hosts': [spare]})
+    assert after['generation'] == before['generation'] + 1
+    assert after['phase'] == 'active' and after['due_at'] is not None
 
 
 def test_only_reservations_within_the_horizon(ctx):

@@ -6,6 +6,7 @@ from keystoneauth1 import loading as ks_loading
 import pytest
 
 from blazar import context as blazar_context
+from blazar import deferred
 from blazar import exceptions
 from blazar.clients import keystone
 from blazar.db import api as db_api
@@ -29,7 +30,7 @@ class FakeKeystone:
     def __init__(self, monkeypatch, unusable=False, undeletable=False):
         self.calls = []
         self.unusable, self.undeletable = unusable, undeletable
-        for name in ('create_trust', 'check_trust', 'delete_trust'):
+        for name in ('create_trust', 'check_trust', 'delete_trust', 'remove_trust'):
             monkeypatch.setattr(keystone, name, getattr(self, name))
 
     def create_trust(self, context):
@@ -45,6 +46,13 @@ class FakeKeystone:
         self.calls.append(('delete', trust_id))
         return not self.undeletable
 
+    def remove_trust(self, trust_id):
+        """As the deferred call sees it: Keystone unavailable raises."""
+        self.calls.append(('delete', trust_id))
+        if self.undeletable:
+            raise exceptions.IdentityUnavailable(reason='down')
+        return True
+
 
 class RefusingPlugin(base.ResourcePlugin):
     """A resource type that never has enough."""
@@ -53,10 +61,10 @@ class RefusingPlugin(base.ResourcePlugin):
     def validate_reservation(self, values):
         return values
 
-    def reserve(self, context, lease, reservation_id, values, undo):
+    def reserve(self, context, lease, reservation_id, values):
         raise exceptions.NotEnoughResources(reason='none left')
 
-    update_reservation = release = on_start = on_end = reservation_fields = None
+    update_reservation = intent_spec = plan = reservation_fields = None
 
 
 @pytest.fixture
@@ -111,18 +119,27 @@ def test_a_lease_refused_after_its_trust_was_made_deletes_the_trust(
                           ('delete', 'trust-1')]
 
 
-def test_deleting_a_lease_deletes_its_trust(service, monkeypatch, with_keystone):
+def _deferred_calls_made():
+    """Make the calls deferred past the commits (a manager's worker would)."""
+    ctx = blazar_context.get_admin_context()
+    deferred.run(ctx, [c['id'] for c in db_api.deferred_calls_due(ctx, db_api.utcnow())])
+
+
+def test_deleting_a_lease_deletes_its_trust_after_the_commit(service, monkeypatch,
+                                                             with_keystone):
     fake = FakeKeystone(monkeypatch)
     lease = _create(service)
     service.delete(_ctx(), lease['id'])
+    assert ('delete', 'trust-1') not in fake.calls    # the answer did not wait for it
+    _deferred_calls_made()
     assert fake.calls[-1] == ('delete', 'trust-1')
 
 
-def _run(service, lease_id, event_type):
+def _apply(service, lease_id, event_type):
     ctx = blazar_context.get_admin_context()
     event, = [e for e in db_api.lease_get(ctx, lease_id)['events']
               if e['event_type'] == event_type]
-    assert service.run_event(ctx, event)
+    assert service.apply_event(ctx, event)
     return db_api.lease_get(ctx, lease_id)
 
 
@@ -131,14 +148,19 @@ def test_the_trust_is_deleted_after_the_end_and_forgotten_once_gone(
         service, monkeypatch, with_keystone, deletable):
     fake = FakeKeystone(monkeypatch, undeletable=not deletable)
     lease = _create(service, start='now')
-    started = _run(service, lease['id'], 'start_lease')
+    started = _apply(service, lease['id'], 'start_lease')
     assert (started['status'], started['trust_id']) == ('ACTIVE', 'trust-1')
     assert ('delete', 'trust-1') not in fake.calls
-    ended = _run(service, lease['id'], 'end_lease')
+    ended = _apply(service, lease['id'], 'end_lease')
     assert ended['status'] == 'TERMINATED'
+    _deferred_calls_made()
     assert fake.calls[-1] == ('delete', 'trust-1')
-    # Kept when Keystone could not delete it, for the lease's deletion to retry.
+    ended = db_api.lease_get(blazar_context.get_admin_context(), lease['id'])
+    # Kept while Keystone could not delete it: the deferred call is retried.
     assert ended['trust_id'] == (None if deletable else 'trust-1')
+    pending = db_api.deferred_calls_due(blazar_context.get_admin_context(),
+                                        db_api.utcnow() + datetime.timedelta(days=1))
+    assert len(pending) == (0 if deletable else 1)
 
 
 def test_keystone_client_refuses_without_a_token_or_a_trustee(config):
