@@ -60,6 +60,16 @@ def _intent_dict(row):
     return intent
 
 
+def _locked(session, reservation_id):
+    """The intent's row, locked until the transaction ends. Every change of
+    an intent reads it this way: two writers (a request changing the intent
+    and the converger settling the previous one) must not both read the
+    same generation and the later one write over the other's change (on
+    MariaDB's snapshot reads and PostgreSQL's READ COMMITTED alike)."""
+    return session.get(_INTENT, reservation_id, with_for_update=True,
+                       populate_existing=True)
+
+
 def _spec_text(spec):
     return json.dumps(spec, sort_keys=True)
 
@@ -72,7 +82,7 @@ def intent_set(context, reservation_id, lease_id, resource_type, phase, spec=Non
     assert phase in PHASES, phase
     now = timeutils.utcnow()
     with transaction(context) as session:
-        row = session.get(_INTENT, reservation_id)
+        row = _locked(session, reservation_id)
         if row is None:
             session.add(_INTENT(
                 reservation_id=reservation_id, lease_id=lease_id,
@@ -174,7 +184,7 @@ def intent_record(context, reservation_id, owner, generation, progress, observed
     steps were planned for, the steps done. Renews the claim. Returns
     False when the intent changed meanwhile (the plan is stale)."""
     with transaction(context) as session:
-        row = session.get(_INTENT, reservation_id)
+        row = _locked(session, reservation_id)
         if row is None or row.claimed_by != owner:
             return False
         row.observed = json.dumps(observed, sort_keys=True)
@@ -195,7 +205,7 @@ def intent_failed(context, reservation_id, owner, error, retry_at):
     """A step failed: count it, say why, retry at ``retry_at``. Returns the
     number of failures in a row, or None if the claim was lost."""
     with transaction(context) as session:
-        row = session.get(_INTENT, reservation_id)
+        row = _locked(session, reservation_id)
         if row is None or row.claimed_by != owner:
             return None
         row.attempts += 1
@@ -210,7 +220,7 @@ def intent_failed(context, reservation_id, owner, error, retry_at):
 def intent_waits(context, reservation_id, owner, reason, retry_at):
     """The intent must wait for another reservation: not a failure."""
     with transaction(context) as session:
-        row = session.get(_INTENT, reservation_id)
+        row = _locked(session, reservation_id)
         if row is None or row.claimed_by != owner:
             return
         row.waiting = reason
@@ -225,7 +235,7 @@ def intent_converged(context, reservation_id, owner, generation):
     meanwhile (it stays due, and the claim is let go)."""
     now = timeutils.utcnow()
     with transaction(context) as session:
-        row = session.get(_INTENT, reservation_id)
+        row = _locked(session, reservation_id)
         if row is None or row.claimed_by != owner:
             return False
         _release(row)

@@ -144,11 +144,15 @@ def _methods(handler):
 
 def _walk(controller, prefix, seen=None):
     """(METHOD, path) of every route under a Pecan controller; a ``_lookup``
-    segment is named after its first argument."""
-    seen = set() if seen is None else seen
+    segment is named after its first argument.
+
+    ``seen`` keeps the controllers themselves, not only their ids: a
+    controller made by ``_lookup`` is garbage once walked, and a later one
+    could be given its id and be skipped."""
+    seen = {} if seen is None else seen
     if id(controller) in seen:
         return set()
-    seen.add(id(controller))
+    seen[id(controller)] = controller
     routes = set()
     for name in dir(controller):
         if name.startswith('__'):

@@ -105,3 +105,30 @@ def test_allocation_lock_serialises_writers(database):
     thread.join(10)
     assert seen['hosts'] == ['h1']
     assert seen['waited'] >= 0.3
+
+
+def test_settling_an_intent_never_overwrites_a_change_committed_meanwhile(ctx):
+    # A reservation made ready before its start settles without the
+    # allocation lock while its start event changes the intent to active:
+    # read without a row lock, the settlement wrote ``due_at = None`` over
+    # the new generation and the lease stayed STARTING for ever.
+    db_api.intent_set(ctx, 'r1', 'l1', 'physical:host', 'reserved', {'hosts': []})
+    assert db_api.intent_claim(ctx, 'r1', 'converger', datetime.datetime(2100, 1, 1))
+    settled = []
+    changer = blazar_context.get_admin_context()
+
+    def settle():
+        settled.append(db_api.intent_converged(
+            blazar_context.get_admin_context(), 'r1', 'converger', 1))
+
+    with db_api.transaction(changer):
+        assert db_api.intent_set(changer, 'r1', 'l1', 'physical:host', 'active')
+        thread = threading.Thread(target=settle)
+        thread.start()
+        time.sleep(0.5)  # the settlement reads (and waits) before the commit
+    thread.join(30)
+    assert settled == [False]
+    intent = db_api.intent_get(ctx, 'r1')
+    assert intent['generation'] == 2 and intent['phase'] == 'active'
+    assert intent['due_at'] is not None
+    assert intent['converged_generation'] == 0
