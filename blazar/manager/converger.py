@@ -130,13 +130,15 @@ class Converger:
             LOG.debug('Reservation %s (%s): %s done', intent['reservation_id'],
                       intent['phase'], step.what)
         # Converged, remembered and settled in one transaction: nobody sees
-        # the intent settled and the lease not. A reservation made ready
-        # before its start changes no status: that needs no lock.
+        # the intent settled and the lease not. The allocation lock comes
+        # first even for a reservation made ready before its start (which
+        # changes no status): requests take it, then the lease's rows, then
+        # its intents, and taking the intent first here would deadlock
+        # against an update of the same lease.
         settles = intent['phase'] != 'reserved'
         after = []
         with db_api.transaction(context):
-            if settles:
-                db_api.allocation_lock(context)
+            db_api.allocation_lock(context)
             if not db_api.intent_converged(context, intent['reservation_id'], self.owner,
                                            intent['generation']):
                 return Outcome.CHANGED

@@ -260,10 +260,10 @@ class LeaseService:
             events.append((EventType.BEFORE_START, notice))
         if before_end is not None:
             events.append((EventType.BEFORE_END, before_end))
-        for event_type, time in events:
-            db_api.event_create(context, {'lease_id': lease_id, 'event_type': event_type,
-                                          'time': time, 'status': EventStatus.UNDONE,
-                                          'attempts': 0})
+        db_api.events_create(context, [
+            {'id': uuidutils.generate_uuid(), 'lease_id': lease_id,
+             'event_type': event_type, 'time': time, 'status': EventStatus.UNDONE,
+             'attempts': 0} for event_type, time in events])
 
     # --- update -----------------------------------------------------------
     @staticmethod

@@ -69,11 +69,13 @@ def reservation_host_ids(context, reservation_id):
 
 
 def allocations_create(context, reservation_id, host_ids, start, end):
+    """One statement, whatever the number of hosts."""
+    if not host_ids:
+        return
     with transaction(context) as session:
-        session.add_all([models.HostAllocation(
-            reservation_id=reservation_id, compute_host_id=host_id,
-            start_date=start, end_date=end) for host_id in host_ids])
-        session.flush()
+        session.execute(sa.insert(models.HostAllocation), [
+            {'reservation_id': reservation_id, 'compute_host_id': host_id,
+             'start_date': start, 'end_date': end} for host_id in host_ids])
 
 
 def allocations_delete(context, reservation_id, host_ids=None):

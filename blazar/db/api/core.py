@@ -128,15 +128,13 @@ def _create(context, model, values):
 
 
 def _update(context, model, row_id, values):
-    """Set values on a row; None if there is no such row."""
+    """Set values on a row in one statement (no read first, and no eager
+    load of its relations); False if there is no such row. Rows the
+    session already holds are brought up to date with it."""
     with transaction(context) as session:
-        row = session.get(model, row_id)
-        if row is None:
-            return None
-        for key, value in values.items():
-            setattr(row, key, value)
-        session.flush()
-        return _row(row)
+        key = sa.inspect(model).primary_key[0]
+        return session.execute(sa.update(model).where(key == row_id)
+                               .values(**values)).rowcount == 1
 
 
 def allocation_lock(context, name=COMPUTE_LOCK):

@@ -11,6 +11,7 @@ from blazar.db.api.core import transaction
 
 __all__ = [
     'event_create',
+    'events_create',
     'event_get',
     'event_update',
     'event_claim',
@@ -21,6 +22,13 @@ __all__ = [
 
 def event_create(context, values):
     return _create(context, models.Event, values)
+
+
+def events_create(context, rows):
+    """A lease's events in one statement."""
+    if rows:
+        with transaction(context) as session:
+            session.execute(sa.insert(models.Event), list(rows))
 
 
 def event_get(context, event_id):

@@ -97,6 +97,7 @@ def test_refused_update_of_a_pending_lease_changes_nothing(api, stack, enforce):
     enrol(api, 3)
     lease = create(api, [host_reservation(1, 1)], start=60, end=180).json()['lease']
     res_id = lease['reservations'][0]['id']
+    settled()   # the aggregate is made after the 201: compare what is settled
     before = snapshot(api, stack.simulator.cloud)
     resp = api.put(ident(lease), {'end_date': in_minutes(300), 'reservations': [
         {'id': res_id, 'min': 2, 'max': 2}]})
@@ -151,6 +152,7 @@ def test_concurrent_hosts_per_project(api, stack, enforce):
     enrol(api, 4)
     alice = api.as_user('alice:proj1')
     assert create(alice, [host_reservation(2, 2)], 'a', 60, 120).status_code == 201
+    settled()
     before = snapshot(api, stack.simulator.cloud)
     body = lease_with([host_reservation(1, 1)], 'b', 90, 150)
     refused(alice.post('/v1/leases', body),

@@ -1,0 +1,82 @@
+"""The converger against a real store, with a plugin that has nothing to do:
+what its settlement does when a request changes the lease meanwhile."""
+import datetime
+import threading
+import time
+
+import pytest
+
+from blazar import context as blazar_context
+from blazar.db import api as db_api
+from blazar.manager import converger as converger_module
+
+T0 = datetime.datetime(2030, 1, 1)
+
+
+class NothingToDo:
+    """A plugin whose cloud already matches: an empty plan."""
+
+    def plan(self, phase, spec, observed):
+        return []
+
+    def remember(self, context, reservation_id, observed):
+        pass
+
+
+class Settles:
+    def settle_in(self, context, lease_id):
+        return []
+
+    def run_after(self, context, lease_id, after):
+        pass
+
+
+@pytest.fixture
+def ctx(database):
+    return blazar_context.get_admin_context()
+
+
+def test_a_settlement_and_an_update_of_the_same_lease_never_deadlock(ctx):
+    # The settlement of a reservation made ready before its start took the
+    # intent's row first, then the lease's (to clear its reason); an update
+    # takes the allocation lock, the lease's row, then the intent's: each
+    # waited for the other and the update answered 500 (PostgreSQL's
+    # deadlock detector, MariaDB's).
+    db_api.lease_create(ctx, {
+        'id': 'l1', 'name': 'l1', 'project_id': 'p1', 'user_id': 'u', 'start_date': T0,
+        'end_date': T0 + datetime.timedelta(hours=1), 'status': 'PENDING',
+        'status_reason': 'waiting for Nova', 'degraded': False})
+    db_api.intent_set(ctx, 'r1', 'l1', 'physical:host', 'reserved', {'hosts': []})
+    converger = converger_module.Converger({'physical:host': NothingToDo()}, Settles(),
+                                           owner='m1')
+    holding, failures = threading.Event(), []
+
+    def update():
+        request = blazar_context.get_admin_context()
+        try:
+            with db_api.transaction(request):
+                db_api.allocation_lock(request)
+                db_api.lease_update(request, 'l1', {'name': 'renamed'})
+                holding.set()
+                time.sleep(0.5)   # the settlement runs meanwhile
+                db_api.intent_set(request, 'r1', 'l1', 'physical:host', 'active')
+        except Exception as exc:  # noqa: BLE001  the test reports it
+            failures.append(exc)
+            holding.set()
+    thread = threading.Thread(target=update)
+    thread.start()
+    holding.wait(10)
+    outcome = converger.converge(ctx, 'r1')
+    thread.join(30)
+    assert failures == []
+    intent = db_api.intent_get(ctx, 'r1')
+    assert (intent['phase'], intent['generation']) == ('active', 2)
+    assert intent['claimed_by'] is None
+    if outcome == converger_module.Outcome.CONVERGED:
+        # SQLite: the converger's claim waited for the update's write lock
+        # and found the new intent.
+        assert intent['converged_generation'] == 2
+    else:
+        assert outcome == converger_module.Outcome.CHANGED
+        assert intent['due_at'] is not None and intent['converged_generation'] == 0
+    assert db_api.lease_get(ctx, 'l1')['name'] == 'renamed'
