@@ -11,6 +11,7 @@ from blazar.db.api.core import transaction
 
 __all__ = [
     'allocation_list',
+    'ALLOCATION_WINDOW',
     'busy_by_host',
     'reservation_host_ids',
     'allocations_create',
@@ -23,9 +24,14 @@ __all__ = [
 ]
 
 
+ALLOCATION_WINDOW = ('start_before', 'start_after', 'end_before', 'end_after')
+
+
 def allocation_list(context, host_ids=None, reservation_id=None, lease_id=None,
-                    ends_after=None):
-    """Allocations with their lease, in one query."""
+                    ends_after=None, window=None):
+    """Allocations with their lease, in one query. ``window``: allocations
+    starting before/after, ending before/after given datetimes (``*_after``
+    inclusive, ``*_before`` exclusive)."""
     with _reader(context) as session:
         alloc = models.HostAllocation
         query = (sa.select(alloc.id, alloc.compute_host_id, alloc.reservation_id,
@@ -41,6 +47,11 @@ def allocation_list(context, host_ids=None, reservation_id=None, lease_id=None,
             query = query.where(models.Reservation.lease_id == lease_id)
         if ends_after is not None:
             query = query.where(alloc.end_date >= ends_after)
+        for key, value in (window or {}).items():
+            if value is not None:
+                column = alloc.start_date if key.startswith('start') else alloc.end_date
+                query = query.where(column < value if key.endswith('before')
+                                    else column >= value)
         return [dict(row._mapping) for row in session.execute(query)]
 
 
