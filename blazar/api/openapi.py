@@ -126,7 +126,10 @@ CALENDAR = _object({
     'total': _INT, 'cleaning_time': _INT,
     'free': {'type': 'array', 'items': _object(
         {'start_date': _WIRE_DATE, 'end_date': _WIRE_DATE, 'free': _INT})},
-    'hosts': {'type': 'array', 'items': {'type': 'object'}}},
+    'hosts': {'type': 'array', 'items': {'type': 'object'}},
+    'hosts_links': {'type': 'array', 'items': LINK,
+                    'description': "with limit or marker: [{'rel': 'next', 'href': "
+                                   "the next page of hosts}] while more remain"}},
     required=['resource_type', 'start_date', 'end_date', 'free'], additional=True)
 USAGE = _object({
     'start_date': _WIRE_DATE, 'end_date': _WIRE_DATE,
@@ -264,7 +267,7 @@ AVAILABILITY_REFUSALS = _ANSWER_REFUSALS + _RESERVATION_REFUSALS + [
     _refusal(r'Malformed parameter duration', 'a duration of zero minutes'),
 ]
 # Paged lists (blazar/api/paging.py).
-_MARKER_REFUSALS = [_refusal(r'Marker \S+ not found',
+_MARKER_REFUSALS = [_refusal(r'Marker [\s\S]* not found',
                              'a marker that is no item of the list')]
 _LIST_REFUSALS = [_CALENDAR_DATE] + _MARKER_REFUSALS
 USAGE_REFUSALS = _ANSWER_REFUSALS + [
@@ -393,7 +396,7 @@ ROUTES = [
     Route('/v1/calendar', 'get', 'Free hosts or instances over time (and per '
           'host for administrators)', 200, _wrap('calendar', CALENDAR),
           query=_params(_availability.CALENDAR), errors=_ANSWER,
-          refusals=AVAILABILITY_REFUSALS),
+          refusals=AVAILABILITY_REFUSALS + _MARKER_REFUSALS),
     Route('/v1/usage', 'get', 'Reserved hours per project', 200,
           _wrap('usage', USAGE), query=_params(_availability.USAGE),
           errors=_ANSWER, refusals=USAGE_REFUSALS),

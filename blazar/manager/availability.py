@@ -237,7 +237,11 @@ class AvailabilityService:
 
     # --- calendar ---------------------------------------------------------
     def calendar(self, context, resource_type=None, start_date='now',
-                 end_date=None, params=None, detail=False):
+                 end_date=None, params=None, detail=False, page=None):
+        """The free profile over a frame; with ``detail`` each matching
+        host's busy intervals, every host or, with ``page`` ({'limit',
+        'marker'}), the hosts by id after the marker host (400 if it is
+        not one of them), at most ``limit``."""
         provider = self.provider(resource_type)
         params = provider.check_params(params or {})
         now = dates.utcnow_minute()
@@ -258,6 +262,8 @@ class AvailabilityService:
                       total=answer['total'], free=steps)
         if detail:
             result['hosts'] = answer['hosts']
+            if page:
+                result['hosts'] = _host_page(answer['hosts'], page)
         return result
 
     # --- usage ------------------------------------------------------------
@@ -291,6 +297,19 @@ class AvailabilityService:
                                   'reservations': 0},
                                  **{field: 0.0 for field in USAGE_FIELDS}))
         return {'start_date': start, 'end_date': end, 'projects': projects}
+
+
+def _host_page(hosts, page):
+    hosts = sorted(hosts, key=lambda host: int(host['id']))
+    marker = page.get('marker')
+    if marker is not None:
+        ids = [str(host['id']) for host in hosts]
+        if str(marker) not in ids:
+            raise exceptions.InvalidInput(reason='Marker %s not found' % str(marker)[:255])
+        hosts = hosts[ids.index(str(marker)) + 1:]
+    if page.get('limit') is not None:
+        hosts = hosts[:page['limit']]
+    return hosts
 
 
 USAGE_FIELDS = ('host_hours', 'instance_hours', 'vcpu_hours', 'memory_mb_hours',

@@ -175,9 +175,9 @@ class ManagerEndpoint:
 
     @_rpc_method
     def get_calendar(self, context, resource_type=None, start_date='now',
-                     end_date=None, params=None, detail=False):
+                     end_date=None, params=None, detail=False, page=None):
         return self.availability.calendar(context, resource_type, start_date,
-                                          end_date, params, detail)
+                                          end_date, params, detail, page=page)
 
     @_rpc_method
     def get_usage(self, context, start_date=None, end_date=None, project_id=None):

@@ -331,3 +331,25 @@ def test_the_page_parameters_are_the_stores_sort_keys():
     assert set(preemption_controllers.SORT_KEYS) == set(db_api.PREEMPTION_SORT_KEYS)
     assert set(lease_controllers.FILTERS) == set(db_api.LEASE_FILTERS)
     assert api_paging.PAGE_KEYS == ('limit', 'marker', 'sort_key', 'sort_dir')
+
+
+def test_calendar_host_detail_pages(api):
+    for n in range(1, 5):
+        assert api.post('/v1/os-hosts', {'name': 'compute-%d' % n}).status_code == 201
+    whole = api.get('/v1/calendar?hosts=true').json()['calendar']
+    assert 'hosts_links' not in whole and len(whole['hosts']) == 4
+    first = api.get('/v1/calendar?hosts=true&limit=3').json()['calendar']
+    assert len(first['hosts']) == 3 and first['free'] == whole['free']
+    href = urllib.parse.urlsplit(first['hosts_links'][0]['href'])
+    assert 'hosts=true' in href.query
+    second = api.get(href.path + '?' + href.query).json()['calendar']
+    assert 'hosts_links' not in second
+    assert sorted(h['id'] for h in first['hosts'] + second['hosts']) == sorted(
+        h['id'] for h in whole['hosts'])
+    assert [int(h['id']) for h in first['hosts'] + second['hosts']] == sorted(
+        int(h['id']) for h in whole['hosts'])
+    for query in ('marker=424242', 'limit=0', 'marker='):
+        answer = api.get('/v1/calendar?hosts=true&' + query)
+        assert answer.status_code == 400, (query, answer.text)
+    # Without the detail there is nothing to page.
+    assert 'hosts' not in api.get('/v1/calendar?hosts=false&limit=1').json()['calendar']
