@@ -97,7 +97,9 @@ def _hosts_where(session, condition, page=None):
                              host_t.c[HOST_SORT_KEYS[page.sort_key]], page)
     else:
         query = query.order_by(host_t.c.id)
-    hosts = [dict(row._mapping, capabilities={}) for row in session.execute(query)]
+    result = session.execute(query)
+    keys = tuple(result.keys())  # once, not per row (a page of 1000 hosts)
+    hosts = [dict(zip(keys, row), capabilities={}) for row in result]
     if hosts:
         by_id = {host['id']: host for host in hosts}
         if page is not None and (page.limit is not None or page.marker is not None):

@@ -56,7 +56,9 @@ def _leases_where(session, condition, order=True, page=None, scope=None):
                              lease_t.c[SORT_KEYS[page.sort_key]], page, scope)
     elif order:
         query = query.order_by(lease_t.c.created_at, lease_t.c.id)
-    leases = [dict(row._mapping) for row in session.execute(query)]
+    result = session.execute(query)
+    keys = tuple(result.keys())  # once, not per row
+    leases = [dict(zip(keys, row)) for row in result]
     if not leases:
         return []
     if page is not None and (page.limit is not None or page.marker is not None):
