@@ -251,7 +251,8 @@ class AvailabilityService:
         if end <= start:
             raise exceptions.InvalidInput(
                 reason='End date must be later than start date')
-        answer = provider.calendar(context, (start, end), params, detail=detail)
+        extra = {'page': page} if detail and page else {}
+        answer = provider.calendar(context, (start, end), params, detail=detail, **extra)
         profile = answer['profile']
         steps = [{'start_date': t, 'end_date': (profile[i + 1][0]
                                                 if i + 1 < len(profile) else end),
@@ -262,8 +263,6 @@ class AvailabilityService:
                       total=answer['total'], free=steps)
         if detail:
             result['hosts'] = answer['hosts']
-            if page:
-                result['hosts'] = _host_page(answer['hosts'], page)
         return result
 
     # --- usage ------------------------------------------------------------
@@ -297,19 +296,6 @@ class AvailabilityService:
                                   'reservations': 0},
                                  **{field: 0.0 for field in USAGE_FIELDS}))
         return {'start_date': start, 'end_date': end, 'projects': projects}
-
-
-def _host_page(hosts, page):
-    hosts = sorted(hosts, key=lambda host: int(host['id']))
-    marker = page.get('marker')
-    if marker is not None:
-        ids = [str(host['id']) for host in hosts]
-        if str(marker) not in ids:
-            raise exceptions.InvalidInput(reason='Marker %s not found' % str(marker)[:255])
-        hosts = hosts[ids.index(str(marker)) + 1:]
-    if page.get('limit') is not None:
-        hosts = hosts[:page['limit']]
-    return hosts
 
 
 USAGE_FIELDS = ('host_hours', 'instance_hours', 'vcpu_hours', 'memory_mb_hours',

@@ -105,10 +105,12 @@ def allocations_set_window(context, reservation_id, start, end):
                                 updated_at=timeutils.utcnow()))
 
 
-def calendar_rows(context, ends_after, starts_before):
-    """Allocations overlapping ``(ends_after, starts_before)``, with their
-    reservation, lease and project: one range scan of ix_allocations_window
-    joined on primary keys, ordered by host and start."""
+def calendar_rows(context, ends_after, starts_before, host_ids=None):
+    """Allocations overlapping ``(ends_after, starts_before)`` (of
+    ``host_ids`` only when given), with their reservation, lease and
+    project: one range scan of ix_allocations_window (ix_allocations_host_
+    window for some hosts) joined on primary keys, ordered by host and
+    start."""
     with _reader(context) as session:
         alloc = models.HostAllocation
         query = (sa.select(alloc.compute_host_id, alloc.start_date, alloc.end_date,
@@ -120,6 +122,8 @@ def calendar_rows(context, ends_after, starts_before):
                  .join(models.Lease, models.Lease.id == models.Reservation.lease_id)
                  .where(alloc.end_date > ends_after, alloc.start_date < starts_before)
                  .order_by(alloc.compute_host_id, alloc.start_date, alloc.id))
+        if host_ids is not None:
+            query = query.where(alloc.compute_host_id.in_(host_ids))
         return [dict(row._mapping) for row in session.execute(query)]
 
 

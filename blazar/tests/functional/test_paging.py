@@ -3,6 +3,7 @@ WSGI app, on each database: pages are disjoint and cover the list, stay so
 while items are inserted between requests, bad markers and filters are
 400s, and a page costs the same statements whatever the number of rows."""
 import datetime
+import threading
 import urllib.parse
 
 import pytest
@@ -271,11 +272,14 @@ def test_preemption_pages(api):
 
 
 class Statements:
-    """Statements sent to the database while counting."""
+    """Statements this thread sends to the database while counting (the
+    manager's background workers share the engine: theirs are not
+    counted)."""
 
     def __init__(self):
         self.count = 0
         self.engine = db_api.get_engine()
+        self.thread = threading.get_ident()
 
     def __enter__(self):
         sa.event.listen(self.engine, 'before_cursor_execute', self._seen)
@@ -285,18 +289,19 @@ class Statements:
         sa.event.remove(self.engine, 'before_cursor_execute', self._seen)
 
     def _seen(self, *args):
-        self.count += 1
+        if threading.get_ident() == self.thread:
+            self.count += 1
 
 
-def _statements(api, path):
-    api.get(path)  # warm (a first connection runs its own statements)
-    with Statements() as counted:
-        answer = api.get(path)
-    assert answer.status_code == 200, answer.text
-    return counted.count
+def _page(limit, **extra):
+    """A page as the API asks the manager for it (one more than the limit)."""
+    return dict({'limit': limit + 1, 'marker': None, 'sort_key': None,
+                 'sort_dir': None}, **extra)
 
 
-def test_a_page_costs_the_same_statements_whatever_the_number_of_rows(api):
+def test_a_page_costs_the_same_statements_whatever_the_number_of_rows(api, stack):
+    """What the manager's RPC endpoint runs for a page (the API adds no
+    statement) is a constant number of statements."""
     lease_ids = seed_leases(10)
     host_ids = seed_hosts(10)
     for lease_id in lease_ids:
@@ -304,14 +309,42 @@ def test_a_page_costs_the_same_statements_whatever_the_number_of_rows(api):
             'lease_id': lease_id, 'resource_type': 'physical:host', 'status': 'pending'})
         db_api.allocations_create(ctx(), res['id'], host_ids[:2], BASE,
                                   BASE + datetime.timedelta(hours=1))
-    paths = ['/v1/leases?limit=5', '/v1/leases?limit=5&marker=%s' % lease_ids[3],
-             '/v1/leases?limit=5&status=PENDING&sort_key=name',
-             '/v1/os-hosts?limit=5', '/v1/os-hosts?limit=5&marker=%d' % host_ids[2],
-             '/v1/os-hosts?limit=5&capability=rack=r1&state=available',
-             '/v1/os-hosts/allocations?limit=5',
-             '/v1/os-hosts/allocations?limit=5&marker=%d' % host_ids[1],
-             '/v1/preemptions?limit=5']
-    before = {path: _statements(api, path) for path in paths}
+        db_api.event_create(ctx(), {'lease_id': lease_id, 'event_type': 'start_lease',
+                                    'time': BASE, 'status': 'UNDONE'})
+        db_api.preemption_record(ctx(), {
+            'lease_id': lease_id, 'reservation_id': res['id'], 'server_id': 's',
+            'action': 'delete', 'status': 'noticed'})
+    endpoint = stack.manager.endpoint
+    reads = {
+        'leases': lambda: endpoint.list_leases(ctx(), filters={}, page=_page(5)),
+        'leases after a marker': lambda: endpoint.list_leases(
+            ctx(), filters={}, page=_page(5, marker=lease_ids[3])),
+        'a project\'s leases by name': lambda: endpoint.list_leases(
+            ctx(), project_id='proj1', filters={'status': 'PENDING'},
+            page=_page(5, sort_key='name', sort_dir='desc')),
+        'hosts': lambda: endpoint.list_hosts(ctx(), filters={}, page=_page(5)),
+        'hosts after a marker': lambda: endpoint.list_hosts(
+            ctx(), filters={}, page=_page(5, marker=str(host_ids[2]))),
+        'hosts filtered': lambda: endpoint.list_hosts(
+            ctx(), filters={'capability': ['rack', 'r1'], 'state': 'available',
+                            'reservable': True}, page=_page(5)),
+        'allocations': lambda: endpoint.list_host_allocations(
+            ctx(), window={}, page=_page(5)),
+        'allocations after a marker': lambda: endpoint.list_host_allocations(
+            ctx(), window={}, page=_page(5, marker=str(host_ids[1]))),
+        'preemptions': lambda: endpoint.list_preemptions(ctx(), page=_page(5)),
+    }
+
+    def statements():
+        counts = {}
+        for name, read in reads.items():
+            read()  # warm
+            with Statements() as counted:
+                assert len(read()) in range(1, 7), name
+            counts[name] = counted.count
+        return counts
+
+    before = statements()
     more = seed_leases(40, first=10)
     more_hosts = seed_hosts(40, first=10)
     for lease_id in more:
@@ -319,9 +352,10 @@ def test_a_page_costs_the_same_statements_whatever_the_number_of_rows(api):
             'lease_id': lease_id, 'resource_type': 'physical:host', 'status': 'pending'})
         db_api.allocations_create(ctx(), res['id'], more_hosts[:3], BASE,
                                   BASE + datetime.timedelta(hours=1))
-    after = {path: _statements(api, path) for path in paths}
-    assert after == before
-    assert max(before.values()) <= 8, before
+    assert statements() == before
+    assert 1 <= min(before.values()) and max(before.values()) <= 7, before
+    # Through the API the pages answer the same.
+    assert len(api.get('/v1/leases?limit=5').json()['leases']) == 5
 
 
 def test_the_page_parameters_are_the_stores_sort_keys():
@@ -353,3 +387,12 @@ def test_calendar_host_detail_pages(api):
         assert answer.status_code == 400, (query, answer.text)
     # Without the detail there is nothing to page.
     assert 'hosts' not in api.get('/v1/calendar?hosts=false&limit=1').json()['calendar']
+    # The instance calendar's hosts page the same way.
+    shape = 'resource_type=virtual:instance&vcpus=1&memory_mb=512&disk_gb=1&hosts=true'
+    whole = api.get('/v1/calendar?' + shape).json()['calendar']
+    first = api.get('/v1/calendar?%s&limit=2' % shape).json()['calendar']
+    assert first['free'] == whole['free'] and len(first['hosts']) == 2
+    href = urllib.parse.urlsplit(first['hosts_links'][0]['href'])
+    second = api.get(href.path + '?' + href.query).json()['calendar']
+    assert [h['id'] for h in first['hosts'] + second['hosts']] == sorted(
+        (h['id'] for h in whole['hosts']), key=int)
