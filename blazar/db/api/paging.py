@@ -51,6 +51,21 @@ def marker_value(session, id_col, sort_col, marker, scope=None):
     return row[0], row[1]
 
 
+def after(session, sort_col, id_col, value, marker_id, descending=False):
+    """The condition of the rows after (sort value, id) in the order: a
+    row-value comparison where the database seeks the index with it
+    (PostgreSQL), elsewhere a bound on the sort column that starts the
+    index range, then the tie broken by the id."""
+    if sort_col is id_col:
+        return id_col < marker_id if descending else id_col > marker_id
+    if session.get_bind().dialect.name == 'postgresql':
+        ours, theirs = sa.tuple_(sort_col, id_col), sa.tuple_(value, marker_id)
+        return ours < theirs if descending else ours > theirs
+    if descending:
+        return sa.and_(sort_col <= value, sa.or_(sort_col < value, id_col < marker_id))
+    return sa.and_(sort_col >= value, sa.or_(sort_col > value, id_col > marker_id))
+
+
 def apply(session, query, id_col, sort_col, page, scope=None):
     """``query`` ordered (and cut) as ``page`` says."""
     descending = page.sort_dir == DESC
@@ -61,14 +76,8 @@ def apply(session, query, id_col, sort_col, page, scope=None):
         query = query.order_by(direction(sort_col), direction(id_col))
     if page.marker is not None:
         value, marker_id = marker_value(session, id_col, sort_col, page.marker, scope)
-        if sort_col is id_col:
-            query = query.where(id_col < marker_id if descending else id_col > marker_id)
-        elif descending:
-            query = query.where(sa.or_(sort_col < value,
-                                       sa.and_(sort_col == value, id_col < marker_id)))
-        else:
-            query = query.where(sa.or_(sort_col > value,
-                                       sa.and_(sort_col == value, id_col > marker_id)))
+        query = query.where(after(session, sort_col, id_col, value, marker_id,
+                                  descending))
     if page.limit is not None:
         query = query.limit(page.limit)
     return query
