@@ -52,7 +52,9 @@ def allocation_list(context, host_ids=None, reservation_id=None, lease_id=None,
                 column = alloc.start_date if key.startswith('start') else alloc.end_date
                 query = query.where(column < value if key.endswith('before')
                                     else column >= value)
-        return [dict(row._mapping) for row in session.execute(query)]
+        result = session.execute(query)
+        keys = tuple(result.keys())  # once, not per row
+        return [dict(zip(keys, row)) for row in result]
 
 
 def busy_by_host(context, ends_after, exclude_reservation_id=None):
