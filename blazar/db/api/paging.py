@@ -52,18 +52,19 @@ def marker_value(session, id_col, sort_col, marker, scope=None):
 
 
 def after(session, sort_col, id_col, value, marker_id, descending=False):
-    """The condition of the rows after (sort value, id) in the order: a
-    row-value comparison where the database seeks the index with it
-    (PostgreSQL), elsewhere a bound on the sort column that starts the
-    index range, then the tie broken by the id."""
+    """The condition of the rows after (sort value, id) in the order, in
+    the form each database seeks the index with: a row-value comparison
+    (PostgreSQL, SQLite); on MariaDB/MySQL, which do not range-scan row
+    values, the union of two ranges (sort value beyond the marker's, or
+    equal to it with the id beyond)."""
     if sort_col is id_col:
         return id_col < marker_id if descending else id_col > marker_id
-    if session.get_bind().dialect.name == 'postgresql':
+    if session.get_bind().dialect.name != 'mysql':
         ours, theirs = sa.tuple_(sort_col, id_col), sa.tuple_(value, marker_id)
         return ours < theirs if descending else ours > theirs
     if descending:
-        return sa.and_(sort_col <= value, sa.or_(sort_col < value, id_col < marker_id))
-    return sa.and_(sort_col >= value, sa.or_(sort_col > value, id_col > marker_id))
+        return sa.or_(sort_col < value, sa.and_(sort_col == value, id_col < marker_id))
+    return sa.or_(sort_col > value, sa.and_(sort_col == value, id_col > marker_id))
 
 
 def apply(session, query, id_col, sort_col, page, scope=None):
