@@ -19,6 +19,7 @@ from blazar.api import schemas
 from blazar.api import validation
 from blazar.api.controllers.v1 import availability as _availability
 from blazar.api.controllers.v1 import hosts as _hosts
+from blazar.api.controllers.v1 import leases as _leases
 from blazar.api.controllers.v1 import preemptions as _preemptions
 
 # --- response schemas (JSON Schema draft 7 dialect, converted below) -------
@@ -125,7 +126,10 @@ CALENDAR = _object({
     'total': _INT, 'cleaning_time': _INT,
     'free': {'type': 'array', 'items': _object(
         {'start_date': _WIRE_DATE, 'end_date': _WIRE_DATE, 'free': _INT})},
-    'hosts': {'type': 'array', 'items': {'type': 'object'}}},
+    'hosts': {'type': 'array', 'items': {'type': 'object'}},
+    'hosts_links': {'type': 'array', 'items': LINK,
+                    'description': "with limit or marker: [{'rel': 'next', 'href': "
+                                   "the next page of hosts}] while more remain"}},
     required=['resource_type', 'start_date', 'end_date', 'free'], additional=True)
 USAGE = _object({
     'start_date': _WIRE_DATE, 'end_date': _WIRE_DATE,
@@ -149,6 +153,16 @@ def _wrap(key, schema):
 
 def _list(key, schema):
     return _object({key: {'type': 'array', 'items': schema}})
+
+
+def _paged(key, schema):
+    """A list that pages (blazar/api/paging.py): the items, and while more
+    remain after a page asked with limit or marker, the next page's link."""
+    return _object({key: {'type': 'array', 'items': schema},
+                    key + '_links': {'type': 'array', 'items': LINK,
+                                     'description': "[{'rel': 'next', 'href': the "
+                                                    "next page}] while more remain"}},
+                   required=[key])
 
 
 OPENAPI_DOCUMENT = {'type': 'object', 'required': ['openapi', 'info', 'paths'],
@@ -252,6 +266,10 @@ AVAILABILITY_REFUSALS = _ANSWER_REFUSALS + _RESERVATION_REFUSALS + [
              'latest_end not after earliest_start (or now)'),
     _refusal(r'Malformed parameter duration', 'a duration of zero minutes'),
 ]
+# Paged lists (blazar/api/paging.py).
+_MARKER_REFUSALS = [_refusal(r'Marker [\s\S]* not found',
+                             'a marker that is no item of the list')]
+_LIST_REFUSALS = [_CALENDAR_DATE] + _MARKER_REFUSALS
 USAGE_REFUSALS = _ANSWER_REFUSALS + [
     _refusal(r'End date must be later than start date',
              'an end (now by default) not after the start'),
@@ -302,7 +320,8 @@ ROUTES = [
     Route('/v1/openapi.json', 'get', 'This OpenAPI document', 200, OPENAPI_DOCUMENT),
     # Leases
     Route('/v1/leases', 'get', 'List leases (all projects for an administrator)',
-          200, _list('leases', LEASE), errors=_READ),
+          200, _paged('leases', LEASE), query=_params(_leases.LIST), errors=_READ,
+          refusals=_LIST_REFUSALS),
     Route('/v1/leases', 'post', 'Create a lease', 201, _wrap('lease', LEASE),
           request=schemas.LEASE_CREATE, errors=(403,) + _NOVA,
           refusals=LEASE_CREATE_REFUSALS, links=_LEASE_LINKS, example=_LEASE_EXAMPLE),
@@ -315,7 +334,8 @@ ROUTES = [
     Route('/v1/leases/{lease_id}', 'delete', 'Delete a lease', 204, None,
           errors=(403, 404) + _NOVA),
     # Hosts
-    Route('/v1/os-hosts', 'get', 'List hosts', 200, _list('hosts', HOST), errors=_READ),
+    Route('/v1/os-hosts', 'get', 'List hosts', 200, _paged('hosts', HOST),
+          query=_params(_hosts.HOSTS_LIST), errors=_READ, refusals=_LIST_REFUSALS),
     Route('/v1/os-hosts', 'post', 'Enrol a Nova hypervisor', 201, _wrap('host', HOST),
           request=schemas.HOST_CREATE, errors=(403, 404) + _NOVA,
           refusals=CAPABILITY_REFUSALS, links=_HOST_LINKS,
@@ -343,7 +363,8 @@ ROUTES = [
     Route('/v1/os-hosts/{host_id}/maintenance', 'delete',
           'Take a host out of maintenance', 204, None, errors=(403, 404) + _NOVA),
     Route('/v1/os-hosts/allocations', 'get', 'List allocations of every host', 200,
-          _list('allocations', ALLOCATION), query=_params(_hosts.ALLOCATION_QUERY),
+          _paged('allocations', ALLOCATION), query=_params(_hosts.ALLOCATIONS_LIST),
+          refusals=_LIST_REFUSALS,
           errors=_READ),
     Route('/v1/os-hosts/properties', 'get', 'List extra capability names', 200,
           _list('resource_properties', PROPERTY),
@@ -355,8 +376,9 @@ ROUTES = [
           example={'private': True}),
     # Preemptible servers reclaimed for reservations
     Route('/v1/preemptions', 'get', 'List the preemptible servers noticed and '
-          'reclaimed for reservations', 200, _list('preemptions', PREEMPTION),
-          query=_params(_preemptions.LIST), errors=_READ, refusals=_ANSWER_REFUSALS),
+          'reclaimed for reservations', 200, _paged('preemptions', PREEMPTION),
+          query=_params(_preemptions.LIST), errors=_READ,
+          refusals=_ANSWER_REFUSALS + _MARKER_REFUSALS),
     # Before reserving: availability, offerings, calendar, usage
     Route('/v1/availability', 'get',
           'How many hosts (or instances of a shape) are free over a window', 200,
@@ -374,7 +396,7 @@ ROUTES = [
     Route('/v1/calendar', 'get', 'Free hosts or instances over time (and per '
           'host for administrators)', 200, _wrap('calendar', CALENDAR),
           query=_params(_availability.CALENDAR), errors=_ANSWER,
-          refusals=AVAILABILITY_REFUSALS),
+          refusals=AVAILABILITY_REFUSALS + _MARKER_REFUSALS),
     Route('/v1/usage', 'get', 'Reserved hours per project', 200,
           _wrap('usage', USAGE), query=_params(_availability.USAGE),
           errors=_ANSWER, refusals=USAGE_REFUSALS),

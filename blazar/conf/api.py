@@ -12,6 +12,11 @@ api_opts = [
                help='How many times one API call retries reaching the message '
                     'broker before answering 503 (instead of waiting for the '
                     'broker to come back).'),
+    cfg.IntOpt('max_limit', default=1000, min=1,
+               help='The most items one page of a list answers (GET '
+                    '/v1/leases, /v1/os-hosts, /v1/os-hosts/allocations, '
+                    '/v1/preemptions with limit or marker); a larger limit is '
+                    'cut to this.'),
 ]
 
 

@@ -29,6 +29,11 @@ class Lease(TimestampMixin, Base):
         sa.Index('ix_leases_project_id', 'project_id'),
         sa.Index('ix_leases_start_end', 'start_date', 'end_date'),
         sa.Index('ix_leases_end_date', 'end_date'),
+        # The list's sort keys and filters (blazar/db/api/leases.py).
+        sa.Index('ix_leases_created_at', 'created_at', 'id'),
+        sa.Index('ix_leases_name', 'name', 'id'),
+        sa.Index('ix_leases_status', 'status', 'created_at', 'id'),
+        sa.Index('ix_leases_project_created', 'project_id', 'created_at', 'id'),
     )
 
     id = sa.Column(sa.String(36), primary_key=True, default=_uuid)
@@ -102,6 +107,10 @@ class ComputeHost(TimestampMixin, Base):
     __table_args__ = (
         sa.UniqueConstraint('hypervisor_hostname', name='uq_computehosts_hostname'),
         sa.Index('ix_computehosts_service_name', 'service_name'),
+        # The list's sort keys and filters (blazar/db/api/hosts.py).
+        sa.Index('ix_computehosts_reservable', 'reservable', 'id'),
+        sa.Index('ix_computehosts_maintenance', 'maintenance_start'),
+        sa.Index('ix_computehosts_created_at', 'created_at', 'id'),
     )
 
     # Our own small integer id: the CLI treats all-digit host arguments as
@@ -277,6 +286,8 @@ class Preemption(TimestampMixin, Base):
     __table_args__ = (
         sa.UniqueConstraint('reservation_id', 'server_id', name='uq_preemption'),
         sa.Index('ix_preemptions_lease', 'lease_id'),
+        sa.Index('ix_preemptions_created_at', 'created_at', 'id'),
+        sa.Index('ix_preemptions_project', 'project_id'),
     )
 
     id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)

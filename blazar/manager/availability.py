@@ -237,7 +237,11 @@ class AvailabilityService:
 
     # --- calendar ---------------------------------------------------------
     def calendar(self, context, resource_type=None, start_date='now',
-                 end_date=None, params=None, detail=False):
+                 end_date=None, params=None, detail=False, page=None):
+        """The free profile over a frame; with ``detail`` each matching
+        host's busy intervals, every host or, with ``page`` ({'limit',
+        'marker'}), the hosts by id after the marker host (400 if it is
+        not one of them), at most ``limit``."""
         provider = self.provider(resource_type)
         params = provider.check_params(params or {})
         now = dates.utcnow_minute()
@@ -247,7 +251,8 @@ class AvailabilityService:
         if end <= start:
             raise exceptions.InvalidInput(
                 reason='End date must be later than start date')
-        answer = provider.calendar(context, (start, end), params, detail=detail)
+        extra = {'page': page} if detail and page else {}
+        answer = provider.calendar(context, (start, end), params, detail=detail, **extra)
         profile = answer['profile']
         steps = [{'start_date': t, 'end_date': (profile[i + 1][0]
                                                 if i + 1 < len(profile) else end),

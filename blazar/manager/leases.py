@@ -93,8 +93,13 @@ class LeaseService:
     def get(self, context, lease_id):
         return self.view(self._get(context, lease_id))
 
-    def list(self, context, project_id=None):
-        return [self.view(lease) for lease in db_api.lease_list(context, project_id)]
+    def list(self, context, project_id=None, filters=None, page=None):
+        """Leases (of the project), filtered by ``filters`` (status, name,
+        and request dates 'YYYY-MM-DD HH:MM' or 'now' for the window:
+        start_before...end_after), paged as ``page`` says (a dict: limit,
+        marker, sort_key, sort_dir; None: all, in creation order)."""
+        return [self.view(lease) for lease in db_api.lease_list(
+            context, project_id, filters=dates.parse_window(filters), page=page)]
 
     # --- enforcement --------------------------------------------------------
     def _enforcement_view(self, context, lease):

@@ -47,10 +47,10 @@ class Reaper:
         self.lifecycle = lifecycle
 
     @staticmethod
-    def list(context, lease_id=None, reservation_id=None, project_id=None):
+    def list(context, lease_id=None, reservation_id=None, project_id=None, page=None):
         return db_api.preemption_list(context, lease_id=lease_id,
                                       reservation_id=reservation_id,
-                                      project_id=project_id)
+                                      project_id=project_id, page=page)
 
     def notice(self, context, lease, plugin, reservation):
         """Tell the owners of the servers to be reclaimed at the start."""

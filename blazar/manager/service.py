@@ -21,6 +21,7 @@ from blazar.manager import healing
 from blazar.manager import leases
 from blazar.manager import monitors
 from blazar.manager import sweeper
+from blazar.utils import dates
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -75,8 +76,8 @@ class ManagerEndpoint:
         return self.leases.get(context, lease_id)
 
     @_rpc_method
-    def list_leases(self, context, project_id=None):
-        return self.leases.list(context, project_id)
+    def list_leases(self, context, project_id=None, filters=None, page=None):
+        return self.leases.list(context, project_id, filters=filters, page=page)
 
     @_rpc_method
     def create_lease(self, context, values):
@@ -92,8 +93,8 @@ class ManagerEndpoint:
 
     # hosts
     @_rpc_method
-    def list_hosts(self, context):
-        return self._hosts().list_hosts(context)
+    def list_hosts(self, context, filters=None, page=None):
+        return self._hosts().list_hosts(context, filters=filters, page=page)
 
     @_rpc_method
     def get_host(self, context, host_id):
@@ -112,9 +113,11 @@ class ManagerEndpoint:
         self._hosts().delete_host(context, host_id)
 
     @_rpc_method
-    def list_host_allocations(self, context, lease_id=None, reservation_id=None):
-        return self._hosts().list_allocations(context, lease_id=lease_id,
-                                              reservation_id=reservation_id)
+    def list_host_allocations(self, context, lease_id=None, reservation_id=None,
+                              window=None, host_id=None, page=None):
+        return self._hosts().list_allocations(
+            context, lease_id=lease_id, reservation_id=reservation_id,
+            window=dates.parse_window(window), host_id=host_id, page=page)
 
     @_rpc_method
     def get_host_allocation(self, context, host_id, lease_id=None, reservation_id=None):
@@ -172,9 +175,9 @@ class ManagerEndpoint:
 
     @_rpc_method
     def get_calendar(self, context, resource_type=None, start_date='now',
-                     end_date=None, params=None, detail=False):
+                     end_date=None, params=None, detail=False, page=None):
         return self.availability.calendar(context, resource_type, start_date,
-                                          end_date, params, detail)
+                                          end_date, params, detail, page=page)
 
     @_rpc_method
     def get_usage(self, context, start_date=None, end_date=None, project_id=None):
@@ -182,10 +185,10 @@ class ManagerEndpoint:
 
     @_rpc_method
     def list_preemptions(self, context, lease_id=None, reservation_id=None,
-                         project_id=None):
+                         project_id=None, page=None):
         return self.leases.reaper.list(context, lease_id=lease_id,
                                        reservation_id=reservation_id,
-                                       project_id=project_id)
+                                       project_id=project_id, page=page)
 
 
 class ManagerService:

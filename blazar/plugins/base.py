@@ -6,7 +6,26 @@ start, taken back at the end, and shown in a lease.
 """
 import abc
 
+from blazar import exceptions
 from blazar.plugins import preemption
+
+
+def host_page(hosts, page):
+    """The calendar detail's page of ``hosts`` (objects with an integer
+    ``id``): by id, after the ``marker`` host (a 400 if it is not one of
+    them), at most ``limit``; ``hosts`` as they are without a page."""
+    if not page:
+        return list(hosts)
+    hosts = sorted(hosts, key=lambda host: host.id)
+    marker = page.get('marker')
+    if marker is not None:
+        ids = [str(host.id) for host in hosts]
+        if str(marker) not in ids:
+            raise exceptions.InvalidInput(reason='Marker %s not found' % str(marker)[:255])
+        hosts = hosts[ids.index(str(marker)) + 1:]
+    if page.get('limit') is not None:
+        hosts = hosts[:page['limit']]
+    return hosts
 
 
 class ResourcePlugin(abc.ABC):

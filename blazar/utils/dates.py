@@ -140,3 +140,18 @@ def _as_datetime(value):
     if value is None or isinstance(value, datetime.datetime):
         return value
     return timeutils.normalize_time(timeutils.parse_isotime(value))
+
+
+WINDOW_FILTERS = ('start_before', 'start_after', 'end_before', 'end_after')
+
+
+def parse_window(filters):
+    """A list's filters with its window dates (``start_before`` ...
+    ``end_after``, request dates or 'now') parsed; a 400 naming the
+    filter for a bad one."""
+    if not filters:
+        return filters
+    now = utcnow_minute()
+    return {key: (parse_input(value, key, now)
+                  if key in WINDOW_FILTERS and isinstance(value, str) else value)
+            for key, value in filters.items()}

@@ -11,6 +11,7 @@ from blazar.db.api.core import transaction
 
 __all__ = [
     'allocation_list',
+    'ALLOCATION_WINDOW',
     'busy_by_host',
     'reservation_host_ids',
     'allocations_create',
@@ -23,9 +24,14 @@ __all__ = [
 ]
 
 
+ALLOCATION_WINDOW = ('start_before', 'start_after', 'end_before', 'end_after')
+
+
 def allocation_list(context, host_ids=None, reservation_id=None, lease_id=None,
-                    ends_after=None):
-    """Allocations with their lease, in one query."""
+                    ends_after=None, window=None):
+    """Allocations with their lease, in one query. ``window``: allocations
+    starting before/after, ending before/after given datetimes (``*_after``
+    inclusive, ``*_before`` exclusive)."""
     with _reader(context) as session:
         alloc = models.HostAllocation
         query = (sa.select(alloc.id, alloc.compute_host_id, alloc.reservation_id,
@@ -41,7 +47,14 @@ def allocation_list(context, host_ids=None, reservation_id=None, lease_id=None,
             query = query.where(models.Reservation.lease_id == lease_id)
         if ends_after is not None:
             query = query.where(alloc.end_date >= ends_after)
-        return [dict(row._mapping) for row in session.execute(query)]
+        for key, value in (window or {}).items():
+            if value is not None:
+                column = alloc.start_date if key.startswith('start') else alloc.end_date
+                query = query.where(column < value if key.endswith('before')
+                                    else column >= value)
+        result = session.execute(query)
+        keys = tuple(result.keys())  # once, not per row
+        return [dict(zip(keys, row)) for row in result]
 
 
 def busy_by_host(context, ends_after, exclude_reservation_id=None):
@@ -96,10 +109,12 @@ def allocations_set_window(context, reservation_id, start, end):
                                 updated_at=timeutils.utcnow()))
 
 
-def calendar_rows(context, ends_after, starts_before):
-    """Allocations overlapping ``(ends_after, starts_before)``, with their
-    reservation, lease and project: one range scan of ix_allocations_window
-    joined on primary keys, ordered by host and start."""
+def calendar_rows(context, ends_after, starts_before, host_ids=None):
+    """Allocations overlapping ``(ends_after, starts_before)`` (of
+    ``host_ids`` only when given), with their reservation, lease and
+    project: one range scan of ix_allocations_window (ix_allocations_host_
+    window for some hosts) joined on primary keys, ordered by host and
+    start."""
     with _reader(context) as session:
         alloc = models.HostAllocation
         query = (sa.select(alloc.compute_host_id, alloc.start_date, alloc.end_date,
@@ -111,6 +126,8 @@ def calendar_rows(context, ends_after, starts_before):
                  .join(models.Lease, models.Lease.id == models.Reservation.lease_id)
                  .where(alloc.end_date > ends_after, alloc.start_date < starts_before)
                  .order_by(alloc.compute_host_id, alloc.start_date, alloc.id))
+        if host_ids is not None:
+            query = query.where(alloc.compute_host_id.in_(host_ids))
         return [dict(row._mapping) for row in session.execute(query)]
 
 

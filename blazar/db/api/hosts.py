@@ -4,6 +4,7 @@ import sqlalchemy as sa
 
 from blazar import exceptions
 from blazar.db import models
+from blazar.db.api import paging
 from blazar.db.api.core import _reader
 from blazar.db.api.core import _row
 from blazar.db.api.core import transaction
@@ -13,6 +14,10 @@ __all__ = [
     'host_get',
     'host_get_by_hostname',
     'host_list',
+    'host_page',
+    'host_id_page',
+    'HOST_SORT_KEYS',
+    'HOST_STATES',
     'host_list_flat',
     'host_update',
     'host_destroy',
@@ -82,23 +87,98 @@ def host_create(context, values, capabilities, resource_type):
         return _host_dict(host)
 
 
-def _hosts_where(session, condition):
-    """Hosts with their extra capabilities: two plain selects."""
+def _hosts_where(session, condition, page=None):
+    """Hosts with their extra capabilities: two plain selects (a marker
+    adds one). ``page``: a :class:`paging.Page`; without it every host by id."""
     host_t = models.ComputeHost.__table__
-    hosts = [dict(row._mapping, capabilities={}) for row in session.execute(
-        sa.select(host_t).where(condition).order_by(host_t.c.id))]
+    query = sa.select(host_t).where(condition)
+    if page is not None:
+        query = paging.apply(session, query, host_t.c.id,
+                             host_t.c[HOST_SORT_KEYS[page.sort_key]], page)
+    else:
+        query = query.order_by(host_t.c.id)
+    result = session.execute(query)
+    keys = tuple(result.keys())  # once, not per row (a page of 1000 hosts)
+    hosts = [dict(zip(keys, row), capabilities={}) for row in result]
     if hosts:
         by_id = {host['id']: host for host in hosts}
+        if page is not None and (page.limit is not None or page.marker is not None):
+            host_ids = list(by_id)  # a page: bounded by its limit
+        else:
+            host_ids = sa.select(host_t.c.id).where(condition).scalar_subquery()
         cap_t = models.HostCapability.__table__
         prop_t = models.ResourceProperty.__table__
         for host_id, name, value in session.execute(
                 sa.select(cap_t.c.computehost_id, prop_t.c.property_name,
                           cap_t.c.capability_value)
                 .join(prop_t, prop_t.c.id == cap_t.c.property_id)
-                .where(cap_t.c.computehost_id.in_(
-                    sa.select(host_t.c.id).where(condition).scalar_subquery()))):
+                .where(cap_t.c.computehost_id.in_(host_ids))):
             by_id[host_id]['capabilities'][name] = value
     return hosts
+
+
+# Sort keys of a host list (API name: column); each NOT NULL and indexed.
+HOST_SORT_KEYS = {'id': 'id', 'hypervisor_hostname': 'hypervisor_hostname',
+                  'created_at': 'created_at'}
+HOST_STATES = ('available', 'failed', 'maintenance')
+
+
+def _host_state(state, now):
+    """The SQL condition of a host health state (plugins/hosts/health.py's
+    describe: maintenance once in force, then failed, else available)."""
+    host = models.ComputeHost
+    in_maintenance = sa.and_(host.maintenance_start.isnot(None),
+                             host.maintenance_start <= now)
+    failed = sa.and_(host.failure_reason.isnot(None), host.failure_reason != '')
+    if state == 'maintenance':
+        return in_maintenance
+    if state == 'failed':
+        return sa.and_(sa.not_(in_maintenance), failed)
+    return sa.and_(sa.not_(in_maintenance), sa.not_(failed))
+
+
+def _host_filters(session, filters, now):
+    host = models.ComputeHost
+    conditions = []
+    filters = filters or {}
+    if filters.get('reservable') is not None:
+        conditions.append(host.reservable == bool(filters['reservable']))
+    if filters.get('state') is not None:
+        conditions.append(_host_state(filters['state'], now))
+    if filters.get('capability') is not None:
+        name, value = filters['capability']
+        cap, prop = models.HostCapability, models.ResourceProperty
+        conditions.append(host.id.in_(
+            sa.select(cap.computehost_id)
+            .join(prop, prop.id == cap.property_id)
+            .where(prop.resource_type == 'physical:host', prop.property_name == name,
+                   cap.capability_value == value)))
+    return sa.and_(sa.true(), *conditions)
+
+
+def host_id_page(context, page, host_id=None):
+    """Ids of a page of hosts (ordered by id), or of ``host_id`` alone
+    (none if it is not enrolled): one statement, a marker adds one."""
+    with _reader(context) as session:
+        host_t = models.ComputeHost.__table__
+        query = sa.select(host_t.c.id)
+        if host_id is not None:
+            query = query.where(host_t.c.id == host_id)
+        query = paging.apply(session, query, host_t.c.id, host_t.c.id,
+                             paging.Page.from_dict(page, 'id'))
+        return list(session.scalars(query))
+
+
+def host_page(context, filters=None, page=None, now=None):
+    """Hosts matching ``filters`` (``reservable``: bool, ``state``: one of
+    HOST_STATES at ``now``, ``capability``: (name, value) equality), by id
+    or ordered and cut as ``page`` (a dict: limit, marker, sort_key,
+    sort_dir) says: two or three statements whatever the number of hosts."""
+    with _reader(context) as session:
+        condition = _host_filters(session, filters, now)
+        if page is not None:
+            page = paging.Page.from_dict(page, 'id')
+        return _hosts_where(session, condition, page)
 
 
 def _one(hosts):

@@ -3,6 +3,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from blazar.db import models
+from blazar.db.api import paging
 from blazar.db.api.core import _create
 from blazar.db.api.core import _reader
 from blazar.db.api.core import _row
@@ -13,6 +14,8 @@ __all__ = [
     'lease_create',
     'lease_get',
     'lease_list',
+    'LEASE_FILTERS',
+    'LEASE_SORT_KEYS',
     'lease_update',
     'lease_destroy',
     'lease_clear_reason',
@@ -40,17 +43,28 @@ def lease_create(context, values):
     return _create(context, models.Lease, values)
 
 
-def _leases_where(session, condition, order=True):
+def _leases_where(session, condition, order=True, page=None, scope=None):
     """Leases matching ``condition`` with their reservations (and plugin
-    rows) and events: five plain selects, whatever the number of leases."""
+    rows) and events: five plain selects, whatever the number of leases
+    (a marker adds one). ``page``: a :class:`paging.Page` (ordered, cut
+    after its marker and to its limit); without it every lease in creation
+    order."""
     lease_t = models.Lease.__table__
     query = sa.select(lease_t).where(condition)
-    if order:
+    if page is not None:
+        query = paging.apply(session, query, lease_t.c.id,
+                             lease_t.c[SORT_KEYS[page.sort_key]], page, scope)
+    elif order:
         query = query.order_by(lease_t.c.created_at, lease_t.c.id)
-    leases = [dict(row._mapping) for row in session.execute(query)]
+    result = session.execute(query)
+    keys = tuple(result.keys())  # once, not per row
+    leases = [dict(zip(keys, row)) for row in result]
     if not leases:
         return []
-    lease_ids = sa.select(lease_t.c.id).where(condition).scalar_subquery()
+    if page is not None and (page.limit is not None or page.marker is not None):
+        lease_ids = [lease['id'] for lease in leases]  # a page: bounded by its limit
+    else:
+        lease_ids = sa.select(lease_t.c.id).where(condition).scalar_subquery()
     res_t = models.Reservation.__table__
     reservation_ids = sa.select(res_t.c.id).where(res_t.c.lease_id.in_(lease_ids))
     by_lease = {lease['id']: dict(lease, reservations=[], events=[]) for lease in leases}
@@ -73,17 +87,42 @@ def _leases_where(session, condition, order=True):
     return list(by_lease.values())
 
 
+# Sort keys of a lease list (API name: column); each is NOT NULL and has an
+# index whose columns start with it (models.Lease).
+SORT_KEYS = {'created_at': 'created_at', 'id': 'id', 'name': 'name',
+             'start_date': 'start_date', 'end_date': 'end_date', 'status': 'status'}
+# Filters of a lease list: name -> condition maker.
+_FILTERS = {
+    'status': lambda v: models.Lease.status == v,
+    'name': lambda v: models.Lease.name == v,
+    'start_before': lambda v: models.Lease.start_date < v,
+    'start_after': lambda v: models.Lease.start_date >= v,
+    'end_before': lambda v: models.Lease.end_date < v,
+    'end_after': lambda v: models.Lease.end_date >= v,
+}
+LEASE_FILTERS = tuple(_FILTERS)
+LEASE_SORT_KEYS = tuple(SORT_KEYS)
+
 def lease_get(context, lease_id):
     with _reader(context) as session:
         found = _leases_where(session, models.Lease.id == lease_id, order=False)
         return found[0] if found else None
 
 
-def lease_list(context, project_id=None):
+def lease_list(context, project_id=None, filters=None, page=None):
+    """Leases (of ``project_id`` when given) matching ``filters`` (see
+    ``LEASE_FILTERS``; dates as datetimes), in creation order, or ordered
+    and cut as ``page`` (a dict: limit, marker, sort_key, sort_dir) says.
+    A marker must be a lease of the project (400 otherwise)."""
     with _reader(context) as session:
-        condition = (models.Lease.project_id == project_id if project_id is not None
-                     else sa.true())
-        return _leases_where(session, condition)
+        scope = (models.Lease.project_id == project_id if project_id is not None
+                 else sa.true())
+        condition = sa.and_(scope, *(_FILTERS[key](value)
+                                     for key, value in (filters or {}).items()
+                                     if value is not None))
+        if page is not None:
+            page = paging.Page.from_dict(page, 'created_at')
+        return _leases_where(session, condition, page=page, scope=scope)
 
 
 def lease_update(context, lease_id, values):

@@ -43,6 +43,7 @@ from blazar.allocation import hosts as host_allocation
 from blazar.allocation import properties
 from blazar.allocation import windows
 from blazar.db import api as db_api
+from blazar.plugins import base
 from blazar.plugins.hosts import inventory
 from blazar.plugins.hosts import plugin
 
@@ -162,10 +163,13 @@ class HostAvailability:
             hosts=[h.id for h in matching])
         return [(w.start, w.end, len(w.hosts)) for w in found]
 
-    def calendar(self, context, frame, params, detail=False):
+    def calendar(self, context, frame, params, detail=False, page=None):
         """The number of matching hosts free at each instant of ``frame``
         (a step function), and with ``detail`` each host's busy intervals
-        with their reservation, lease and project."""
+        with their reservation, lease and project: every matching host, or
+        with ``page`` (limit, marker) a page of them by id, whose
+        allocations alone are read when the cached calendar answers the
+        profile."""
         with db_api.reading(context):
             snap = self.snapshot(context)
             margin = snap.margin
@@ -175,10 +179,15 @@ class HostAvailability:
             # reaching into the past, needs its own query.
             loaded = snap.loaded_at.replace(second=0, microsecond=0)
             rows = None
-            if detail or frame[0] < loaded:
+            _, matching = self._matching(snap, params)
+            shown = base.host_page(matching, page) if detail else []
+            if frame[0] < loaded or (detail and not page):
                 rows = db_api.calendar_rows(context, frame[0] - margin,
                                             windows.later(frame[1], margin))
-        _, matching = self._matching(snap, params)
+            elif detail:
+                rows = db_api.calendar_rows(context, frame[0] - margin,
+                                            windows.later(frame[1], margin),
+                                            host_ids=[h.id for h in shown])
         ids = [h.id for h in matching]
         if rows is None:
             busy = snap.busy
@@ -201,5 +210,5 @@ class HostAvailability:
             result['hosts'] = [{
                 'id': h.id,
                 'hypervisor_hostname': h.attributes.get('hypervisor_hostname'),
-                'busy': by_host.get(h.id, [])} for h in matching]
+                'busy': by_host.get(h.id, [])} for h in shown]
         return result

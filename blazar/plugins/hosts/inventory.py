@@ -180,18 +180,34 @@ def delete_host(context, host_ref):
     LOG.info('Removed host %s (%s)', host['id'], host['hypervisor_hostname'])
 
 
-def list_allocations(context, host_ids=None, lease_id=None, reservation_id=None):
+def list_allocations(context, host_ids=None, lease_id=None, reservation_id=None,
+                     window=None, host_id=None, page=None):
     """Per host, the reservations holding it; by default only current and
-    future ones, with a lease or reservation filter all of them."""
-    hosts = db_api.host_list(context)
+    future ones, with a lease, reservation or window filter all of them
+    (``window``: see db_api.ALLOCATION_WINDOW). ``host_id``: that host
+    only; ``page``: a page of hosts by id (limit, marker, sort_dir). Two
+    statements whatever the number of hosts and allocations."""
+    if host_id is not None:
+        try:
+            host_id = int(host_id)
+        except ValueError:
+            host_id = -1
+        host_id = host_id if 0 <= host_id < 2 ** 31 else -1
+    if host_ids is not None and len(host_ids) == 1 and host_id is None:
+        host_id = host_ids[0]
+    # Hosts page by id only (the API's sort key resource_id).
+    ids = db_api.host_id_page(context, dict(page or {}, sort_key='id'),
+                              host_id=host_id)
     if host_ids is not None:
-        hosts = [h for h in hosts if h['id'] in host_ids]
-    unfiltered = lease_id is None and reservation_id is None
+        ids = [i for i in ids if i in host_ids]
+    window = {k: v for k, v in (window or {}).items() if v is not None}
+    unfiltered = lease_id is None and reservation_id is None and not window
+    paged = host_ids is not None or host_id is not None or bool(page)
     rows = db_api.allocation_list(
-        context, host_ids=[h['id'] for h in hosts] if host_ids is not None else None,
+        context, host_ids=ids if paged else None,
         lease_id=lease_id, reservation_id=reservation_id,
-        ends_after=timeutils.utcnow() if unfiltered else None)
-    by_host = {h['id']: [] for h in hosts}
+        ends_after=timeutils.utcnow() if unfiltered else None, window=window)
+    by_host = {i: [] for i in ids}
     seen = set()
     for row in rows:
         key = (row['compute_host_id'], row['reservation_id'])
@@ -200,8 +216,8 @@ def list_allocations(context, host_ids=None, lease_id=None, reservation_id=None)
             by_host[row['compute_host_id']].append({
                 'id': row['reservation_id'], 'lease_id': row['lease_id'],
                 'start_date': row['start_date'], 'end_date': row['end_date']})
-    return [{'resource_id': str(host_id), 'reservations': reservations}
-            for host_id, reservations in by_host.items()]
+    return [{'resource_id': str(i), 'reservations': reservations}
+            for i, reservations in by_host.items()]
 
 
 def list_resource_properties(context, detail=False, include_private=False):

@@ -152,9 +152,19 @@ class PhysicalHostPlugin(base.ResourcePlugin):
         return health.describe(inventory.get_host(context, host_ref))
 
     @staticmethod
-    def list_hosts(context):
+    def list_hosts(context, filters=None, page=None):
+        """Hosts with their health; ``filters`` (reservable, state,
+        capability [name, value]) and ``page`` (limit, marker, sort_key,
+        sort_dir) as db_api.host_page takes them."""
         now = timeutils.utcnow()
-        return [health.describe(h, now) for h in inventory.list_hosts(context)]
+        if filters or page:
+            filters = dict(filters or {})
+            if filters.get('capability') is not None:
+                filters['capability'] = tuple(filters['capability'])
+            hosts = db_api.host_page(context, filters=filters, page=page, now=now)
+        else:
+            hosts = inventory.list_hosts(context)
+        return [health.describe(h, now) for h in hosts]
 
     @staticmethod
     def create_host(context, values):

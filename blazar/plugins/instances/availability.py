@@ -39,6 +39,7 @@ from blazar.allocation import properties
 from blazar.allocation import slot_availability
 from blazar.allocation import slots
 from blazar.db import api as db_api
+from blazar.plugins import base
 from blazar.plugins.hosts import plugin as host_plugin
 from blazar.plugins.instances import capacity
 from blazar.plugins.instances import params as checks
@@ -183,11 +184,12 @@ class InstanceAvailability:
             k=limit, **kw)
         return [(w.start, w.end, w.amount) for w in found]
 
-    def calendar(self, context, frame, params, detail=False):
+    def calendar(self, context, frame, params, detail=False, page=None):
         """How many instances of the shape (with the affinity) a lease could
         get at each instant of ``frame``; ``total`` as many with nothing
         booked; with ``detail`` each matching host's capacity and
-        holdings."""
+        holdings (every matching host, or with ``page``, limit and marker,
+        a page of them by id)."""
         request = self._request(context, params)
         kw = self._keywords(request)
         with db_api.reading(context):
@@ -211,6 +213,7 @@ class InstanceAvailability:
         if detail:
             _all, matching = host_allocation.filter_candidates(candidates,
                                                                kw['query'])
+            matching = base.host_page(matching, page)
             by_host = {}
             for row in rows:
                 by_host.setdefault(row['compute_host_id'], []).append(

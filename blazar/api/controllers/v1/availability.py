@@ -11,6 +11,7 @@ from blazar import exceptions
 from blazar import policy
 from blazar.allocation import properties
 from blazar.api import controllers as c
+from blazar.api import paging
 from blazar.api import schemas
 from blazar.manager import availability as answers
 from blazar.utils import dates
@@ -74,7 +75,12 @@ OFFERINGS = _schema(['duration'], count=_WHOLE, amount=_AMOUNT,
 _BOOLEAN = {'type': 'string',
             'pattern': schemas.any_case('true', 'false', 'yes', 'no', '1', '0'),
             'description': 'true or false'}
-CALENDAR = _schema(start_date=_DATE, end_date=_DATE, hosts=_BOOLEAN)
+# Administrators' host detail pages by host id (blazar/api/paging.py).
+CALENDAR = _schema(start_date=_DATE, end_date=_DATE, hosts=_BOOLEAN,
+                   limit=dict(paging.LIMIT, description='with the host detail: '
+                              + paging.LIMIT['description'] + ' (hosts_links)'),
+                   marker=dict(paging.MARKER, description='with the host detail: '
+                               'the id of the last host of the previous page'))
 # Usage ends now unless told otherwise: its start is a date, never 'now'.
 USAGE = {'type': 'object',
          'properties': {'start_date': schemas.PAST_OR_FUTURE_DATE, 'end_date': _DATE,
@@ -188,10 +194,13 @@ class CalendarController:
             detail = True
         else:
             detail = False
+        pager = paging.Pager({key: params[key] for key in ('limit', 'marker')
+                              if key in params})
+        extra = {'page': pager.page} if detail and pager.page else {}
         answer = c.manager().get_calendar(
             ctx, resource_type=resource_type,
             start_date=params.get('start_date', 'now'),
-            end_date=params.get('end_date'), params=props, detail=detail)
+            end_date=params.get('end_date'), params=props, detail=detail, **extra)
         answer = _wire(answer, 'start_date', 'end_date')
         answer['free'] = [_wire(step, 'start_date', 'end_date')
                           for step in answer['free']]
@@ -200,6 +209,8 @@ class CalendarController:
                 dict(host, id=str(host['id']),
                      busy=[_wire(b, 'start_date', 'end_date') for b in host['busy']])
                 for host in answer['hosts']]
+            if extra:
+                answer.update(pager.answer('hosts', answer['hosts']))
         else:
             answer.pop('hosts', None)
         return {'calendar': answer}

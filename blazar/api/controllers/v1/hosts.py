@@ -3,6 +3,7 @@ import pecan
 
 from blazar import policy
 from blazar.api import controllers as c
+from blazar.api import paging
 from blazar.api import schemas
 from blazar.api import views
 
@@ -16,6 +17,37 @@ ALLOCATION_QUERY = {'type': 'object', 'properties': {
 PROPERTIES_QUERY = {'type': 'object', 'properties': {
     'detail': _FLAG, 'all': dict(_FLAG, description=_FLAG['description']
                                  + ' (administrators: private ones too)')}}
+
+
+def _window(field, word):
+    return dict(schemas.DATE, description="reservations whose %s is %s this UTC "
+                "date ('YYYY-MM-DD HH:MM' or 'now')" % (field, word))
+
+
+WINDOW = ('start_before', 'start_after', 'end_before', 'end_after')
+# GET /v1/os-hosts/allocations: a page of hosts (by id) with the
+# reservations holding them.
+ALLOCATIONS_LIST = {'type': 'object', 'properties': dict(
+    ALLOCATION_QUERY['properties'],
+    **paging.page_params(('resource_id',), 'resource_id'),
+    resource_id={'type': 'string', 'pattern': schemas.digits(2 ** 31 - 1),
+                 'description': 'only this host (its id)'},
+    start_before=_window('start', 'before'), start_after=_window('start', 'at or after'),
+    end_before=_window('end', 'before'), end_after=_window('end', 'at or after'))}
+HOST_SORT_KEYS = ('id', 'hypervisor_hostname', 'created_at')
+HOST_STATES = ('available', 'failed', 'maintenance')
+MAX_CAPABILITY_FILTER = 255 + 1 + schemas.MAX_CAPABILITY_VALUE
+# GET /v1/os-hosts (others are ignored, as upstream does).
+HOSTS_LIST = {'type': 'object', 'properties': dict(
+    paging.page_params(HOST_SORT_KEYS, 'id'),
+    reservable={'type': 'string',
+                'pattern': schemas.any_case('true', 'false', 'yes', 'no', '1', '0'),
+                'description': 'true or false: hosts that are (not) reservable'},
+    state={'type': 'string', 'enum': list(HOST_STATES),
+           'description': 'hosts in this health state'},
+    capability={'type': 'string', 'pattern': '^[^=]+=', 'maxLength': MAX_CAPABILITY_FILTER,
+                'description': "'name=value': hosts whose extra capability name "
+                               "has exactly this value"})}
 
 
 def _allocation_filters():
@@ -100,9 +132,19 @@ class AllocationsController:
     @c.read_only
     def index(self):
         c.authorize('blazar:oshosts:get_allocations')
-        allocations = c.manager().list_host_allocations(c.context(),
-                                                        **_allocation_filters())
-        return {'allocations': [views.allocation(a) for a in allocations]}
+        params = paging.read(ALLOCATIONS_LIST)
+        pager = paging.Pager(params)
+        window = {key: params[key] for key in WINDOW if key in params}
+        if pager.page is None and not window and 'resource_id' not in params:
+            allocations = c.manager().list_host_allocations(c.context(),
+                                                            **_allocation_filters())
+        else:
+            page = pager.page and {k: v for k, v in pager.page.items() if k != 'sort_key'}
+            allocations = c.manager().list_host_allocations(
+                c.context(), window=window, host_id=params.get('resource_id'),
+                page=page, **_allocation_filters())
+        return pager.answer('allocations', [views.allocation(a) for a in allocations],
+                            id_of=lambda a: a['resource_id'])
 
 
 class PropertyController:
@@ -153,7 +195,21 @@ class HostsController:
     @c.read_only
     def index(self):
         c.authorize('blazar:oshosts:get')
-        return {'hosts': [views.host(h) for h in c.manager().list_hosts(c.context())]}
+        params = paging.read(HOSTS_LIST)
+        pager = paging.Pager(params)
+        filters = {}
+        if 'reservable' in params:
+            filters['reservable'] = params['reservable'].lower() in ('true', 'yes', '1')
+        if 'state' in params:
+            filters['state'] = params['state']
+        if 'capability' in params:
+            filters['capability'] = params['capability'].split('=', 1)
+        if not filters and pager.page is None:  # as before paging existed
+            hosts = c.manager().list_hosts(c.context())
+        else:
+            hosts = c.manager().list_hosts(c.context(), filters=filters, page=pager.page)
+        return pager.answer('hosts', [views.host(h) for h in hosts],
+                            id_of=lambda h: h['id'])
 
     @index.when(method='POST', template='json')
     def post(self):

@@ -1,10 +1,36 @@
 """/v1/leases"""
 import pecan
 
+from blazar import exceptions
 from blazar import policy
 from blazar.api import controllers as c
+from blazar.api import paging
 from blazar.api import schemas
 from blazar.api import views
+
+_TEXT = {'type': 'string', 'minLength': 1, 'maxLength': 255,
+         'description': 'a non-empty string of at most 255 characters'}
+STATUSES = ('CREATING', 'PENDING', 'STARTING', 'ACTIVE', 'UPDATING', 'TERMINATING',
+            'TERMINATED', 'DELETING', 'ERROR')
+SORT_KEYS = ('created_at', 'id', 'name', 'start_date', 'end_date', 'status')
+
+
+def _window(field, word):
+    return dict(schemas.DATE, description="leases whose %s is %s this UTC date "
+                "('YYYY-MM-DD HH:MM' or 'now')" % (field, word))
+
+
+# Query parameters of GET /v1/leases (others are ignored, as upstream does).
+LIST = {'type': 'object', 'properties': dict(
+    paging.page_params(SORT_KEYS, 'created_at'),
+    status={'type': 'string', 'enum': list(STATUSES),
+            'description': 'leases in this status'},
+    name=dict(_TEXT, description='leases of this name'),
+    project_id=dict(_TEXT, description="leases of this project (administrators; "
+                                       "others may name their own project only)"),
+    start_before=_window('start', 'before'), start_after=_window('start', 'at or after'),
+    end_before=_window('end', 'before'), end_after=_window('end', 'at or after'))}
+FILTERS = ('status', 'name', 'start_before', 'start_after', 'end_before', 'end_after')
 
 
 def _lease_target(lease):
@@ -55,9 +81,21 @@ class LeasesController:
     def index(self):
         c.authorize('blazar:leases:get')
         ctx = c.context()
+        params = paging.read(LIST)
         project_id = None if policy.is_admin(ctx) else ctx.project_id
-        leases = c.manager().list_leases(ctx, project_id=project_id)
-        return {'leases': [views.lease(lease) for lease in leases]}
+        if 'project_id' in params:
+            if project_id is not None and params['project_id'] != project_id:
+                raise exceptions.PolicyNotAuthorized(
+                    action='blazar:leases:get (another project)')
+            project_id = params['project_id']
+        pager = paging.Pager(params)
+        filters = {key: params[key] for key in FILTERS if key in params}
+        if not filters and pager.page is None:  # as before paging existed
+            leases = c.manager().list_leases(ctx, project_id=project_id)
+        else:
+            leases = c.manager().list_leases(ctx, project_id=project_id,
+                                             filters=filters, page=pager.page)
+        return pager.answer('leases', [views.lease(lease) for lease in leases])
 
     @index.when(method='POST', template='json')
     def post(self):
