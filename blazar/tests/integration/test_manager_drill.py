@@ -67,7 +67,10 @@ def _leases(url):
 
 def _kill_one(deployment, rng):
     name, proc, log = rng.choice(deployment.managers())
-    os.kill(proc.pid, signal.SIGKILL)
+    # The supervisor leads its process group: the worker dies with it, as
+    # in a crash of the machine (killing the supervisor alone lets the
+    # worker stop gracefully).
+    os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(10)
     log.close()
     deployment.procs.procs.remove((name, proc, log))

@@ -2,6 +2,7 @@
 separate processes over RabbitMQ on MariaDB, Nova played by blazar-simulator,
 driven with the `openstack reservation` CLI."""
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -50,8 +51,21 @@ class Processes:
             try:
                 proc.wait(20)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                _kill_group(proc)
             log.close()
+
+
+def _kill_group(proc):
+    """SIGKILL a process and, when it leads its process group (the
+    supervisors of blazar-api and blazar-manager do), its workers too."""
+    try:
+        if os.getpgid(proc.pid) == proc.pid:
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()
+    except ProcessLookupError:
+        pass
+    proc.wait(10)
 
 
 def _wait_for(url, procs, timeout=60):
