@@ -145,9 +145,6 @@ class Service(cotyledon.Service):
         raise NotImplementedError
 
     def run(self):
-        from blazar.db.api import core as db_core
-        # An engine the master used (the schema check) is not shared.
-        db_core.reset_facade()
         self.start()
 
     def reload(self):
@@ -166,6 +163,10 @@ class Service(cotyledon.Service):
 def launch(service_class, workers=1, args=()):
     """Run ``workers`` processes of ``service_class`` under a supervisor
     until SIGTERM or SIGINT; returns when they have stopped."""
+    from blazar.db.api import core as db_core
+    # The master's engine (the schema check, the migration of blazar-all)
+    # is closed before any fork: no connection is shared with a worker.
+    db_core.reset_facade()
     manager = cotyledon.ServiceManager()
     oslo_config_glue.link(manager, CONF, reload_method='mutate')
     manager.register_hooks(on_reload=reopen_logs)

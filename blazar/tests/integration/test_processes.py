@@ -34,8 +34,11 @@ class Processes:
 
     def start(self, name, *args):
         log = open(self.workdir / ('%s.log' % name), 'w')
+        # Its own process group from the start: the supervisor and the
+        # workers it forks are killed together (kill_group).
         proc = subprocess.Popen([os.path.join(BIN, name)] + list(args), stdout=log,
-                                stderr=subprocess.STDOUT, cwd=self.workdir)
+                                stderr=subprocess.STDOUT, cwd=self.workdir,
+                                start_new_session=True)
         self.procs.append((name, proc, log))
         return proc
 
@@ -51,18 +54,15 @@ class Processes:
             try:
                 proc.wait(20)
             except subprocess.TimeoutExpired:
-                _kill_group(proc)
+                kill_group(proc)
             log.close()
 
 
-def _kill_group(proc):
-    """SIGKILL a process and, when it leads its process group (the
-    supervisors of blazar-api and blazar-manager do), its workers too."""
+def kill_group(proc):
+    """SIGKILL a process started by ``Processes`` and the workers its
+    supervisor forked (its process group), as a crash of the machine."""
     try:
-        if os.getpgid(proc.pid) == proc.pid:
-            os.killpg(proc.pid, signal.SIGKILL)
-        else:
-            proc.kill()
+        os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
     proc.wait(10)
