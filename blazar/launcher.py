@@ -12,12 +12,13 @@ of them for the API, one for the manager) and supervises them.
   ``graceful_shutdown_timeout`` seconds and lets go of the rest (claims
   are released in the store for another manager to take at once), then
   exits; the master exits when they have.
-* SIGINT: immediate exit.
+* SIGINT (Ctrl-C): as SIGTERM; a second one exits at once.
 * SIGUSR2: a Guru Meditation Report (oslo.reports) on standard error, or
   in ``[oslo_reports] log_dir``.
 """
 import logging
 import os
+import signal
 import sys
 import time
 
@@ -137,6 +138,9 @@ class Service(cotyledon.Service):
     def __init__(self, worker_id):
         super().__init__(worker_id)
         self._stopped = False
+        # Ctrl-C reaches the whole process group: the supervisor turns it
+        # into a graceful stop of its workers (_Supervisor).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def start(self):
         raise NotImplementedError
@@ -160,6 +164,20 @@ class Service(cotyledon.Service):
         LOG.info('%s(%d) stopped', self.name, self.worker_id)
 
 
+class _Supervisor(cotyledon.ServiceManager):
+    """The first SIGINT stops gracefully, as SIGTERM (claims released);
+    a second one exits at once."""
+
+    _interrupted = False
+
+    def _on_signal_received(self, sig):
+        if sig == signal.SIGINT and not self._interrupted:
+            self._interrupted = True
+            LOG.info('Interrupted: stopping gracefully (again to exit at once)')
+            sig = signal.SIGTERM
+        super()._on_signal_received(sig)
+
+
 def launch(service_class, workers=1, args=()):
     """Run ``workers`` processes of ``service_class`` under a supervisor
     until SIGTERM or SIGINT; returns when they have stopped."""
@@ -167,7 +185,7 @@ def launch(service_class, workers=1, args=()):
     # The master's engine (the schema check, the migration of blazar-all)
     # is closed before any fork: no connection is shared with a worker.
     db_core.reset_facade()
-    manager = cotyledon.ServiceManager()
+    manager = _Supervisor()
     oslo_config_glue.link(manager, CONF, reload_method='mutate')
     manager.register_hooks(on_reload=reopen_logs)
     manager.add(service_class, workers=workers, args=args)

@@ -3,10 +3,13 @@
 level takes effect) with every process staying up; SIGTERM while the
 manager is in the middle of cloud work stops it within
 ``graceful_shutdown_timeout`` with nothing left claimed in the store, and
-another manager carries the work on at once."""
+another manager carries the work on at once; SIGUSR2 writes a Guru
+Meditation Report; Ctrl-C stops blazar-all gracefully."""
 import datetime
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -16,7 +19,10 @@ import sqlalchemy as sa
 from blazar.simulator import server as sim_server
 from blazar.simulator import state as sim_state
 from blazar.tests import backends
+from blazar.tests.integration.test_processes import _free_port
 from blazar.tests.integration.test_processes import Deployment
+
+BIN = os.path.dirname(sys.executable)
 
 ADMIN = {'X-Auth-Token': 'admin:admin'}
 GRACE = 6
@@ -160,3 +166,35 @@ def test_sigterm_during_cloud_work_leaves_nothing_claimed(running):
     deployment.start_manager()
     _wait(lambda: _lease_status(deployment, lease_id) == 'ACTIVE',
           'the lease never started', deployment, timeout=60)
+
+
+def test_ctrl_c_stops_blazar_all_gracefully(tmp_path):
+    """The quick start's Ctrl-C (SIGINT to the whole process group) stops
+    as SIGTERM does: the worker lets go of its claims and exits 0."""
+    port, sim_port = _free_port(), _free_port()
+    config = tmp_path / 'blazar.conf'
+    config.write_text('[api]\nbind_port = %d\n[simulator]\nbind_port = %d\n'
+                      % (port, sim_port))
+    log_path = tmp_path / 'blazar-all.log'
+    with open(log_path, 'w') as log:
+        proc = subprocess.Popen([os.path.join(BIN, 'blazar-all'), '--config-file',
+                                 str(config)], stdout=log, stderr=subprocess.STDOUT,
+                                cwd=tmp_path, start_new_session=True)
+        try:
+            deadline = time.time() + 60
+            while True:
+                assert proc.poll() is None and time.time() < deadline, log_path.read_text()
+                try:
+                    if requests.get('http://127.0.0.1:%d/v1/leases' % port,
+                                    timeout=2).status_code == 200:
+                        break
+                except requests.ConnectionError:
+                    time.sleep(0.3)
+            os.killpg(proc.pid, signal.SIGINT)
+            assert proc.wait(30) == 0, log_path.read_text()
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+    text = log_path.read_text()
+    assert 'stopping gracefully' in text and 'blazar-all(0) stopped' in text
