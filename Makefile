@@ -16,7 +16,8 @@ test: venv
 ## The linter CI runs before the tests: ruff (pyproject.toml) and bashate.
 lint: venv
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/bashate devstack/plugin.sh devstack/settings
+	$(VENV)/bin/bashate devstack/plugin.sh devstack/settings devstack/upgrade/settings \
+		devstack/upgrade/shutdown.sh devstack/upgrade/upgrade.sh
 
 venv:
 	@VENV=$(VENV) tools/ensure-venv.sh

@@ -10,6 +10,7 @@ and must be idempotent: a call may run twice if a manager dies after it.
 """
 import logging
 import threading
+import time
 
 from futurist import ThreadPoolExecutor
 from oslo_config import cfg
@@ -94,7 +95,11 @@ class DeferredWorker:
     def stop(self, timeout=10):
         self._worker.stop(timeout)
         if self._pool is not None:
-            self._pool.shutdown(wait=True)
+            # Work under way finishes, within ``timeout`` (None: unbounded).
+            self._pool.shutdown(wait=False)
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while self._busy and (deadline is None or time.monotonic() < deadline):
+                time.sleep(0.02)
 
     def wake(self):
         self._worker.wake()

@@ -6,6 +6,7 @@ from oslo_config import cfg
 from oslo_log import log
 
 from blazar import conf  # noqa: F401  registers options
+from blazar import launcher
 from blazar.conf import upstream as upstream_conf
 from blazar.db import migration
 
@@ -19,24 +20,20 @@ _EXTRA_LOGGERS = ['stevedore=WARN', 'oslo_policy=WARN', 'urllib3=WARN',
                   'oslo.messaging.notification=INFO']
 
 
-def prepare(argv=None, default_config_files=None):
+def prepare(argv=None, default_config_files=None, reports=None):
+    """Parse the command line and configuration files and set up logging;
+    ``reports``: the service name under which a Guru Meditation Report is
+    written on SIGUSR2 (long-running commands)."""
     log.register_options(CONF)
+    launcher.register_opts(CONF)
     log.set_defaults(default_log_levels=log.get_default_log_levels() + _EXTRA_LOGGERS)
     CONF(sys.argv[1:] if argv is None else argv, project='blazar',
          default_config_files=default_config_files)
     log.setup(CONF, 'blazar')
     logging.captureWarnings(True)
     upstream_conf.warn_ignored(CONF)
-
-
-def wait_for_signal():
-    """Block until SIGTERM or SIGINT."""
-    import signal
-    import threading
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
+    if reports:
+        launcher.setup_reports(reports)
 
 
 def check_schema():

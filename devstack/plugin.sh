@@ -2,11 +2,16 @@
 #
 # devstack/plugin.sh: the Blazar devstack plugin.
 #
-# Installs Blazar, creates its database, its Keystone service user, the
+# Installs Blazar (and, from PyPI or from git with LIBS_FROM_GIT,
+# python-blazarclient, blazar-nova where Nova schedules, blazar-dashboard
+# where Horizon runs), creates its database, its Keystone user, the
 # 'reservation' service and its endpoint, configures blazar.conf, the Nova
-# scheduler (blazar-nova filter) and the freepool aggregate, and runs
-# blazar-api under uwsgi and blazar-manager as devstack services
-# (devstack@blazar-a and devstack@blazar-m).
+# scheduler (blazar-nova filter), the freepool aggregate and tempest, and
+# runs blazar-api under uwsgi behind Apache at /reservation
+# (devstack@blazar-a) and blazar-manager (devstack@blazar-m).
+#
+# Service names: 'blazar' (the whole service), or upstream's 'blazar-a'
+# and 'blazar-m' (each process); any of them enables the plugin.
 
 # Save trace setting
 _XTRACE_BLAZAR=$(set +o | grep xtrace)
@@ -14,18 +19,64 @@ set -o xtrace
 
 BLAZAR_BIN_DIR=$(get_python_exec_prefix)
 
+# is_blazar_enabled() - true when any of the service's names is enabled
+function is_blazar_enabled {
+    is_service_enabled blazar blazar-a blazar-m
+}
+
+# install_blazar_lib() - a library from git (LIBS_FROM_GIT) or PyPI
+function install_blazar_lib {
+    local name=$1
+    local package=${2:-$1}
+    if use_library_from_git "$name"; then
+        git_clone_by_name "$name"
+        setup_dev_lib "$name"
+    else
+        pip_install "$package"
+    fi
+}
+
 # install_blazar() - the service, the uwsgi server and the CLI
 function install_blazar {
     setup_develop "$BLAZAR_DIR"
     pip_install uwsgi
     if [[ "$BLAZAR_INSTALL_CLIENT" == "True" ]]; then
-        pip_install python-blazarclient
+        install_blazar_lib python-blazarclient
     fi
 }
 
-# install_blazar_nova() - the scheduler filter, where Nova runs
+# install_blazar_nova() - the scheduler filter, where Nova schedules
 function install_blazar_nova {
-    pip_install "$BLAZAR_NOVA_PACKAGE"
+    install_blazar_lib blazar-nova "$BLAZAR_NOVA_PACKAGE"
+}
+
+# install_blazar_dashboard() - the Horizon panels
+function install_blazar_dashboard {
+    install_blazar_lib blazar-dashboard "$BLAZAR_DASHBOARD_PACKAGE"
+}
+
+# blazar_dashboard_dir() - where the installed blazar_dashboard package is
+function blazar_dashboard_dir {
+    "$PYTHON" -c 'import os, blazar_dashboard
+print(os.path.dirname(blazar_dashboard.__file__))'
+}
+
+# configure_blazar_dashboard() - enable the panels in Horizon
+function configure_blazar_dashboard {
+    local enabled
+    enabled=$(blazar_dashboard_dir)/enabled
+    cp -a "$enabled"/_*.py "$HORIZON_DIR/openstack_dashboard/local/enabled/"
+}
+
+# cleanup_blazar_dashboard() - disable the panels again
+function cleanup_blazar_dashboard {
+    local enabled
+    enabled=$(blazar_dashboard_dir 2>/dev/null)/enabled
+    local panel
+    local horizon_enabled=$HORIZON_DIR/openstack_dashboard/local/enabled
+    for panel in "$enabled"/_*.py; do
+        rm -f "$horizon_enabled/$(basename "$panel")"
+    done
 }
 
 # create_blazar_accounts() - Keystone user, service and endpoint
@@ -33,19 +84,18 @@ function create_blazar_accounts {
     create_service_user "$BLAZAR_USER_NAME" "admin"
     get_or_create_service "blazar" "reservation" \
         "Blazar Resource Reservation Service"
-    get_or_create_endpoint "reservation" "$REGION_NAME" \
-        "$BLAZAR_SERVICE_URI" "$BLAZAR_SERVICE_URI" "$BLAZAR_SERVICE_URI"
+    get_or_create_endpoint "reservation" "$REGION_NAME" "$BLAZAR_SERVICE_URI"
 }
 
 # configure_blazar() - blazar.conf and the uwsgi configuration
 function configure_blazar {
-    sudo install -d -o "$STACK_USER" "$BLAZAR_CONF_DIR"
+    sudo install -d -o "$STACK_USER" "$BLAZAR_CONF_DIR" "$BLAZAR_STATE_DIR"
     rm -f "$BLAZAR_CONF_FILE"
 
     iniset "$BLAZAR_CONF_FILE" DEFAULT debug "$ENABLE_DEBUG_LOG_LEVEL"
     iniset "$BLAZAR_CONF_FILE" DEFAULT auth_strategy keystone
     iniset "$BLAZAR_CONF_FILE" DEFAULT transport_url "$(get_transport_url)"
-    iniset "$BLAZAR_CONF_FILE" DEFAULT state_path "$DATA_DIR/blazar"
+    iniset "$BLAZAR_CONF_FILE" DEFAULT state_path "$BLAZAR_STATE_DIR"
     iniset "$BLAZAR_CONF_FILE" database connection \
         "$(database_connection_url blazar)"
     iniset "$BLAZAR_CONF_FILE" manager plugins "$BLAZAR_PLUGINS"
@@ -78,27 +128,11 @@ function configure_blazar {
         setup_systemd_logging "$BLAZAR_CONF_FILE"
     fi
 
-    configure_blazar_uwsgi
-}
-
-# configure_blazar_uwsgi() - blazar-api under uwsgi on the Blazar port
-function configure_blazar_uwsgi {
-    rm -f "$BLAZAR_UWSGI_CONF"
-    iniset "$BLAZAR_UWSGI_CONF" uwsgi module "$BLAZAR_UWSGI_APP"
+    # blazar-api under uwsgi, reached through Apache at /reservation.
+    write_uwsgi_config "$BLAZAR_UWSGI_CONF" "$BLAZAR_UWSGI_APP" \
+        "$BLAZAR_URL_PATH" "" "blazar-api"
     iniset "$BLAZAR_UWSGI_CONF" uwsgi env \
         "BLAZAR_CONFIG_FILE=$BLAZAR_CONF_FILE"
-    iniset "$BLAZAR_UWSGI_CONF" uwsgi http-socket \
-        "$BLAZAR_SERVICE_HOST:$BLAZAR_SERVICE_PORT"
-    iniset "$BLAZAR_UWSGI_CONF" uwsgi processes "$BLAZAR_API_WORKERS"
-    iniset "$BLAZAR_UWSGI_CONF" uwsgi threads 2
-    iniset "$BLAZAR_UWSGI_CONF" uwsgi master true
-    iniset "$BLAZAR_UWSGI_CONF" uwsgi enable-threads true
-    iniset "$BLAZAR_UWSGI_CONF" uwsgi lazy-apps true
-    iniset "$BLAZAR_UWSGI_CONF" uwsgi thunder-lock true
-    iniset "$BLAZAR_UWSGI_CONF" uwsgi buffer-size 65535
-    iniset "$BLAZAR_UWSGI_CONF" uwsgi die-on-term true
-    iniset "$BLAZAR_UWSGI_CONF" uwsgi exit-on-reload false
-    iniset "$BLAZAR_UWSGI_CONF" uwsgi add-header "Connection: close"
 }
 
 # configure_nova_for_blazar() - the blazar-nova filter in Nova's scheduler
@@ -130,6 +164,20 @@ function configure_nova_for_blazar {
         "$BLAZAR_FREEPOOL_NAME"
 }
 
+# configure_tempest_for_blazar() - blazar-tempest-plugin's options
+function configure_tempest_for_blazar {
+    # blazar-tempest-plugin reads the service's old name, climate.
+    iniset "$TEMPEST_CONFIG" service_available climate True
+    iniset "$TEMPEST_CONFIG" service_available blazar True
+    iniset "$TEMPEST_CONFIG" resource_reservation catalog_type reservation
+    iniset "$TEMPEST_CONFIG" resource_reservation endpoint_type publicURL
+    iniset "$TEMPEST_CONFIG" resource_reservation region "$REGION_NAME"
+    iniset "$TEMPEST_CONFIG" resource_reservation lease_interval \
+        "$BLAZAR_TEMPEST_LEASE_INTERVAL"
+    iniset "$TEMPEST_CONFIG" resource_reservation lease_end_timeout \
+        "$BLAZAR_TEMPEST_LEASE_END_TIMEOUT"
+}
+
 # init_blazar() - a fresh database at the latest schema
 function init_blazar {
     recreate_database blazar
@@ -146,19 +194,32 @@ function create_blazar_freepool {
     fi
 }
 
-# start_blazar() - the API under uwsgi and the manager
+# start_blazar() - the API under uwsgi and the manager (each if enabled)
 function start_blazar {
-    local uwsgi_cmd="$BLAZAR_BIN_DIR/uwsgi --procname-prefix blazar-api"
-    run_process blazar-a "$uwsgi_cmd --ini $BLAZAR_UWSGI_CONF"
+    run_process blazar-a \
+        "$BLAZAR_BIN_DIR/uwsgi --procname-prefix blazar-api \
+--ini $BLAZAR_UWSGI_CONF"
     run_process blazar-m \
         "$BLAZAR_BIN_DIR/blazar-manager --config-file $BLAZAR_CONF_FILE"
 
-    local health
-    health=$BLAZAR_SERVICE_PROTOCOL://$BLAZAR_SERVICE_HOST
-    health+=:$BLAZAR_SERVICE_PORT/healthcheck
-    echo "Waiting for blazar-api to answer at $health..."
-    if ! wait_for_service "$SERVICE_TIMEOUT" "$health"; then
-        die $LINENO "blazar-api did not start"
+    if is_service_enabled blazar-a; then
+        local health=$BLAZAR_SERVICE_PROTOCOL://$BLAZAR_SERVICE_HOST
+        health+=$BLAZAR_URL_PATH/healthcheck
+        echo "Waiting for blazar-api to answer at $health..."
+        if ! wait_for_service "$SERVICE_TIMEOUT" "$health"; then
+            die $LINENO "blazar-api did not start"
+        fi
+    fi
+}
+
+# check_blazar_upgrade() - blazar-status upgrade check; a failure (exit
+# code 2 or more) fails the stack, a warning (1) is only shown
+function check_blazar_upgrade {
+    local rc=0
+    "$BLAZAR_BIN_DIR/blazar-status" --config-file "$BLAZAR_CONF_FILE" \
+        upgrade check || rc=$?
+    if [[ $rc -ge 2 ]]; then
+        die $LINENO "blazar-status upgrade check failed (exit code $rc)"
     fi
 }
 
@@ -168,17 +229,39 @@ function stop_blazar {
     stop_process blazar-m
 }
 
-# cleanup_blazar() - remove what configure_blazar wrote
-function cleanup_blazar {
-    sudo rm -rf "$BLAZAR_CONF_DIR"
+# drop_blazar_database() - the database is removed, not only emptied
+function drop_blazar_database {
+    case "$DATABASE_TYPE" in
+        mysql)
+            mysql -u"$DATABASE_USER" -p"$DATABASE_PASSWORD" \
+                -h"$DATABASE_HOST" -e "DROP DATABASE IF EXISTS blazar;"
+            ;;
+        postgresql)
+            dropdb -h "$DATABASE_HOST" -U "$DATABASE_USER" --if-exists blazar
+            ;;
+    esac
 }
 
-if is_service_enabled blazar; then
+# cleanup_blazar() - remove the database, the configuration (uwsgi and
+# Apache's site included) and the state
+function cleanup_blazar {
+    remove_uwsgi_config "$BLAZAR_UWSGI_CONF" "blazar-api"
+    drop_blazar_database
+    sudo rm -rf "$BLAZAR_CONF_DIR" "$BLAZAR_STATE_DIR"
+    if is_service_enabled horizon; then
+        cleanup_blazar_dashboard
+    fi
+}
+
+if is_blazar_enabled; then
     if [[ "$1" == "stack" && "$2" == "install" ]]; then
         echo_summary "Installing Blazar"
         install_blazar
         if is_service_enabled n-sch; then
             install_blazar_nova
+        fi
+        if is_service_enabled horizon; then
+            install_blazar_dashboard
         fi
     elif [[ "$1" == "stack" && "$2" == "post-config" ]]; then
         echo_summary "Configuring Blazar"
@@ -189,6 +272,9 @@ if is_service_enabled blazar; then
         if is_service_enabled n-sch; then
             configure_nova_for_blazar
         fi
+        if is_service_enabled horizon; then
+            configure_blazar_dashboard
+        fi
         init_blazar
     elif [[ "$1" == "stack" && "$2" == "extra" ]]; then
         echo_summary "Starting Blazar"
@@ -196,8 +282,12 @@ if is_service_enabled blazar; then
             create_blazar_freepool
         fi
         start_blazar
-        "$BLAZAR_BIN_DIR/blazar-status" --config-file "$BLAZAR_CONF_FILE" \
-            upgrade check || true
+        check_blazar_upgrade
+    elif [[ "$1" == "stack" && "$2" == "test-config" ]]; then
+        if is_service_enabled tempest; then
+            echo_summary "Configuring tempest for Blazar"
+            configure_tempest_for_blazar
+        fi
     fi
 
     if [[ "$1" == "unstack" ]]; then

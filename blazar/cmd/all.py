@@ -10,10 +10,9 @@ import logging
 
 from oslo_config import cfg
 
+from blazar import launcher
 from blazar import service
-from blazar.api import app as api_app
 from blazar.db import migration
-from blazar.manager import service as manager_service
 from blazar.utils import wsgi
 
 CONF = cfg.CONF
@@ -59,23 +58,44 @@ def _banner(api_url, simulator):
     print('\n'.join(lines), flush=True)
 
 
+class AllService(launcher.Service):
+    """Simulator, manager and API in the one worker process (in-process
+    RPC needs them together)."""
+    name = 'blazar-all'
+
+    def __init__(self, worker_id, api):
+        super().__init__(worker_id)
+        self.api = api
+        self.manager = self.simulator = None
+
+    def start(self):
+        from blazar.api import app as api_app
+        from blazar.manager import service as manager_service
+        self.simulator = None if CONF.nova.auth_type else _start_simulator()
+        self.manager = manager_service.ManagerService()
+        self.manager.start()
+        self.api.set_app(api_app.setup_app())
+        self.api.start()
+        _banner(self.api.url, self.simulator)
+
+    def stop(self, deadline):
+        self.api.stop(deadline.left(floor=0.1))
+        if self.manager is not None:
+            self.manager.stop(deadline)
+        if self.simulator is not None:
+            self.simulator.stop()
+
+
+
 def main(argv=None):
     for name, value, group in EMBEDDED_DEFAULTS:
         CONF.set_default(name, value, group=group)
-    service.prepare(argv)
-    simulator = None if CONF.nova.auth_type else _start_simulator()
+    service.prepare(argv, reports='blazar-all')
     migration.upgrade('head')
-    manager = manager_service.ManagerService()
-    manager.start()
-    api = wsgi.Server(api_app.setup_app(), CONF.api.bind_host, CONF.api.bind_port,
-                      name='blazar-api').start()
-    _banner(api.url, simulator)
-    service.wait_for_signal()
-    LOG.info('blazar-all stopping')
-    api.stop()
-    manager.stop()
-    if simulator is not None:
-        simulator.stop()
+    api = wsgi.Server(wsgi.not_ready, CONF.api.bind_host, CONF.api.bind_port,
+                      name='blazar-api')
+    launcher.launch(AllService, args=(api,))
+    LOG.info('blazar-all stopped')
 
 
 if __name__ == '__main__':

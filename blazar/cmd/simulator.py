@@ -39,6 +39,13 @@ def _instructions(srv):
     ])
 
 
+def _control(srv):
+    if not CONF.simulator.control_api:
+        return ''
+    return ('\nTEST-ONLY control API (no authentication) at %s/_simulator/ '
+            '(faults, requests, hosts/<host>/failure).' % srv.url)
+
+
 def main(argv=None):
     args = sys.argv[1:] if argv is None else argv
     CONF(args, project='blazar', prog='blazar-simulator')
@@ -49,7 +56,7 @@ def main(argv=None):
     srv = server.start_simulator(state.Cloud.from_config(),
                                  host=CONF.simulator.bind_host,
                                  port=CONF.simulator.bind_port)
-    print(_instructions(srv), flush=True)
+    print(_instructions(srv) + _control(srv), flush=True)
     try:
         while True:
             time.sleep(3600)

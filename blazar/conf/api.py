@@ -8,6 +8,10 @@ api_opts = [
     cfg.PortOpt('bind_port', default=1234,
                 deprecated_opts=upstream.deprecated_opts('api', 'bind_port'),
                 help='Port blazar-api listens on (standalone server).'),
+    cfg.IntOpt('workers', default=1, min=1,
+               help='Processes of the standalone blazar-api server, each '
+                    'serving the one listening socket (under uwsgi or '
+                    'gunicorn, their own options size the server).'),
     cfg.IntOpt('broker_retries', default=2, min=0,
                help='How many times one API call retries reaching the message '
                     'broker before answering 503 (instead of waiting for the '

@@ -1,7 +1,11 @@
-"""[enforcement]: usage rules checked when leases are created, updated and end."""
+"""[enforcement]: usage rules checked when leases are created, updated and
+end; [external_service]: how the external policy service is reached (a
+keystoneauth session's TLS and timeout options)."""
+from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
 GROUP = 'enforcement'
+SESSION_GROUP = 'external_service'
 DAY = 24 * 3600
 
 enforcement_opts = [
@@ -104,7 +108,11 @@ ALL_OPTS = enforcement_opts + duration_opts + limit_opts + external_opts
 
 def register_opts(conf):
     conf.register_opts(ALL_OPTS, group=GROUP)
+    # cafile, certfile, keyfile, insecure, timeout (and collect_timing,
+    # split_loggers), as every keystoneauth session of OpenStack services.
+    ks_loading.register_session_conf_options(conf, SESSION_GROUP)
 
 
 def list_opts():
-    return [(GROUP, ALL_OPTS)]
+    return [(GROUP, ALL_OPTS),
+            (SESSION_GROUP, ks_loading.get_session_conf_options())]

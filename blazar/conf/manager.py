@@ -10,11 +10,11 @@ manager_opts = [
     cfg.IntOpt('minutes_before_end_lease', default=60, min=0,
                help='Default distance of the before_end_lease event from the '
                     'lease end, in minutes; 0 creates no such event.'),
-    cfg.FloatOpt('event_max_wait', default=30.0, min=0.1,
+    cfg.FloatOpt('event_max_wait', default=30.0, min=0.1, mutable=True,
                  help='Longest sleep of the event loop between two looks at '
                       'the store, in seconds (it also wakes for the next due '
                       'event and whenever a lease changes).'),
-    cfg.IntOpt('reconcile_interval', default=600, min=0,
+    cfg.IntOpt('reconcile_interval', default=600, min=0, mutable=True,
                help='Seconds after which the converger checks again that the '
                     'cloud still holds what a settled reservation needs '
                     '(aggregates and their hosts, flavors, inventories...) '
@@ -39,18 +39,18 @@ manager_opts = [
                help='Threads of a manager making deferred calls (the '
                     'enforcement filters\' on-end hooks, freepool changes '
                     'of enrolled or removed hosts).'),
-    cfg.IntOpt('orphan_interval', default=300, min=0,
+    cfg.IntOpt('orphan_interval', default=300, min=0, mutable=True,
                help='Seconds between two looks for orphans: objects in '
                     'Nova and Placement carrying the service\'s marks that '
                     'no reservation wants. 0 turns it off.'),
-    cfg.IntOpt('orphan_grace_period', default=600, min=0,
+    cfg.IntOpt('orphan_grace_period', default=600, min=0, mutable=True,
                help='Seconds an orphan is left alone after it was first '
                     'seen, before it is removed.'),
-    cfg.FloatOpt('event_retry_delay', default=5.0, min=0.01,
+    cfg.FloatOpt('event_retry_delay', default=5.0, min=0.01, mutable=True,
                  help='Seconds before the first retry of failed cloud work '
                       '(a reservation being converged, an action, a deferred '
                       'call); it doubles with each failure in a row.'),
-    cfg.FloatOpt('event_retry_max_delay', default=60.0, min=0.01,
+    cfg.FloatOpt('event_retry_max_delay', default=60.0, min=0.01, mutable=True,
                  help='Longest delay between two tries of failing cloud '
                       'work: the cap of its backoff.'),
 ]

@@ -21,6 +21,9 @@ def list_opts():
     opts.extend(preemptible.list_opts())
     opts.extend(trustee.list_opts())
     opts.extend(upstream.list_opts())
+    # graceful_shutdown_timeout and log_options (blazar/launcher.py).
+    from blazar import launcher
+    opts.extend(launcher.list_opts())
     return opts
 
 

@@ -13,6 +13,13 @@ simulator_opts = [
                                 'role makes an admin')],
                help='How the simulated Nova and Placement authenticate '
                     'callers.'),
+    cfg.BoolOpt('control_api', default=False,
+                help='FOR TESTS ONLY. Serve the control API under '
+                     '/_simulator/ (arm, list and clear Nova faults; fail a '
+                     'host silently), without authentication, so that a '
+                     'test can drive a separate blazar-simulator process '
+                     '(blazar/simulator/control.py). Never enable it where '
+                     'anyone but the tester reaches the simulator.'),
     cfg.IntOpt('hosts', default=8, min=0,
                help='Number of simulated hypervisors.'),
     cfg.StrOpt('host_name_pattern', default='compute-%d',

@@ -22,6 +22,7 @@ converged, and it runs again with a new plan.
 """
 import logging
 import threading
+import time
 
 from futurist import ThreadPoolExecutor
 from oslo_config import cfg
@@ -211,7 +212,11 @@ class ConvergerWorker:
     def stop(self, timeout=10):
         self._worker.stop(timeout)
         if self._pool is not None:
-            self._pool.shutdown(wait=True)
+            # Work under way finishes, within ``timeout`` (None: unbounded).
+            self._pool.shutdown(wait=False)
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while self._busy and (deadline is None or time.monotonic() < deadline):
+                time.sleep(0.02)
         try:
             db_api.intents_release_all(self._context, self.converger.owner)
         except Exception:  # noqa: BLE001  the store may be gone at exit

@@ -2,6 +2,7 @@
 import datetime
 import functools
 import logging
+import threading
 
 from oslo_config import cfg
 from oslo_db import exception as db_exc
@@ -9,6 +10,7 @@ import oslo_messaging as messaging
 from oslo_utils import timeutils
 from sqlalchemy import exc as sa_exc
 
+from blazar import context as blazar_context
 from blazar import deferred
 from blazar import exceptions
 from blazar import plugins as plugin_loader
@@ -263,16 +265,41 @@ class ManagerService:
         self.converger_worker.resume()
         self.deferred_worker.resume()
 
-    def stop(self):
+    def stop(self, deadline=None):
         """Stop taking work, finish what is under way, and let go of every
-        claim so that another manager carries on at once."""
+        claim so that another manager carries on at once. ``deadline``
+        (blazar.launcher.Deadline) bounds the wait for the work under way
+        (``graceful_shutdown_timeout``); what is not finished by then is
+        released all the same, and done again by whichever manager claims
+        it next (cloud steps are idempotent)."""
+        def left():
+            return 10 if deadline is None else deadline.left(floor=0.1)
+
         self.monitors.stop()
-        self.healing_worker.stop()
+        self.healing_worker.stop(left())
         if self.server is not None:
             self.server.stop()
         if self.event_loop is not None:
-            self.event_loop.stop()
-        self.converger_worker.stop()
-        self.deferred_worker.stop()
+            self.event_loop.stop(left())
+        self.converger_worker.stop(left())
+        self.deferred_worker.stop(left())
         if self.server is not None:
-            self.server.wait()
+            # RPC calls under way finish (bounded as the rest).
+            waiter = threading.Thread(target=self.server.wait, daemon=True)
+            waiter.start()
+            waiter.join(left())
+        self.release_claims()
+
+    def release_claims(self):
+        """Every claim this manager holds goes back to the store's pool: the
+        intents, the deferred calls and the before-end actions (events back
+        to UNDONE)."""
+        context = blazar_context.get_admin_context()
+        try:
+            db_api.intents_release_all(context, self.converger.owner)
+            released = db_api.events_release_all(context, CONF.host)
+        except Exception:  # noqa: BLE001  the store may be gone at exit
+            LOG.warning('Could not release the claims of %s', CONF.host, exc_info=True)
+            return
+        if released:
+            LOG.info('Released %d event(s) still under way', released)

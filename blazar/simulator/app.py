@@ -23,6 +23,7 @@ from blazar.simulator import api_flavors
 from blazar.simulator import api_infra
 from blazar.simulator import api_placement
 from blazar.simulator import api_servers
+from blazar.simulator import control
 from blazar.simulator import errors
 from blazar.simulator import faults
 from blazar.simulator import microversion
@@ -77,16 +78,26 @@ class _Injected(Exception):
 class NovaApp:
     """The WSGI application; one per ``Cloud``."""
 
-    def __init__(self, cloud, routes=ROUTES, keystone=False):
+    def __init__(self, cloud, routes=ROUTES, keystone=False, control_api=False):
         self.cloud = cloud
         self.routes = list(routes)
         self.keystone = keystone
+        # /_simulator/...: tests only (blazar/simulator/control.py).
+        self.control_api = control_api
 
     def __call__(self, environ, start_response):
         req = webob.Request(environ)
         request_id = 'req-' + str(uuid.uuid4())
         version = None
         path = req.path_info.rstrip('/')
+        if self.control_api and path.startswith(control.PREFIX + '/'):
+            try:
+                status, body = control.dispatch(req, path[len(control.PREFIX):], self.cloud)
+                resp = self._json(status, body)
+            except errors.SimError as exc:
+                resp = self._json(exc.code, exc.body())
+            LOG.info('Control: %s %s -> %s', req.method, req.path_qs, resp.status_int)
+            return resp(environ, start_response)
         if path == api_placement.PREFIX or \
                 path.startswith(api_placement.PREFIX + '/'):
             return self._placement(req, path, request_id)(environ,

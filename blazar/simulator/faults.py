@@ -24,6 +24,7 @@ import json
 import random
 import re
 import threading
+import uuid
 
 from blazar.simulator import errors
 
@@ -43,6 +44,7 @@ class Fault:
     skip: int = 0               # matching requests let through first
     probability: float = 1.0    # a matching request fails with this chance
     hits: int = 0
+    id: str = dataclasses.field(default_factory=lambda: str(uuid.uuid4()))
 
     def __post_init__(self):
         self.regex = re.compile(self.path_pattern)

@@ -16,9 +16,10 @@ class SimulatorServer:
     """A running simulator: ``url``, ``compute_url``, ``placement_url``,
     ``cloud``, ``stop()``."""
 
-    def __init__(self, cloud, host='127.0.0.1', port=0, keystone=False):
+    def __init__(self, cloud, host='127.0.0.1', port=0, keystone=False,
+                 control_api=False):
         self.cloud = cloud
-        self.app = sim_app.NovaApp(cloud, keystone=keystone)
+        self.app = sim_app.NovaApp(cloud, keystone=keystone, control_api=control_api)
         served = _validating_tokens(self.app) if keystone else self.app
         self._server = wsgi.Server(served, host, port, name='blazar-simulator').start()
         self.url = self._server.url
@@ -62,7 +63,8 @@ def start_simulator(cloud=None, host='127.0.0.1', port=0):
     if cloud is None:
         cloud = state.Cloud.from_config()
     server = SimulatorServer(cloud, host=host, port=port,
-                             keystone=CONF.simulator.auth_strategy == 'keystone')
+                             keystone=CONF.simulator.auth_strategy == 'keystone',
+                             control_api=CONF.simulator.control_api)
     notifier = notifications.ServiceNotifier.from_config()
     if notifier is not None:
         server.publish_service_updates(notifier)

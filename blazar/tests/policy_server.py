@@ -14,7 +14,8 @@ class PolicyServer:
     (the last one repeats); the default answer is 204. A body that is a
     dict is sent as JSON, a string as text/plain."""
 
-    def __init__(self):
+    def __init__(self, tls=None):
+        """``tls``: an ``ssl.SSLContext`` (server side) to serve https."""
         self.calls = []
         self.answers = {}
         self._lock = threading.Lock()
@@ -54,7 +55,11 @@ class PolicyServer:
 
         self.httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
         self.httpd.daemon_threads = True
-        self.url = 'http://127.0.0.1:%d' % self.httpd.server_address[1]
+        scheme = 'http'
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+            scheme = 'https'
+        self.url = '%s://127.0.0.1:%d' % (scheme, self.httpd.server_address[1])
         self._thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,),
                                         daemon=True)
         self._started = False

@@ -15,6 +15,7 @@ __all__ = [
     'event_get',
     'event_update',
     'event_claim',
+    'events_release_all',
     'events_due',
     'next_event_time',
 ]
@@ -62,6 +63,18 @@ def event_claim(context, event_id, from_status='UNDONE', to_status='IN_PROGRESS'
         return session.execute(
             sa.update(models.Event).where(models.Event.id == event_id, condition)
             .values(**values)).rowcount == 1
+
+
+def events_release_all(context, owner):
+    """Put the events ``owner`` is running back to UNDONE (an orderly
+    shutdown that could not finish them): due again at once, for any
+    manager. Returns how many."""
+    with transaction(context) as session:
+        return session.execute(
+            sa.update(models.Event).where(models.Event.status == 'IN_PROGRESS',
+                                          models.Event.claimed_by == owner)
+            .values(status='UNDONE', claimed_by=None, claimed_until=None,
+                    updated_at=timeutils.utcnow())).rowcount
 
 
 def _due_time():

@@ -15,21 +15,31 @@ Dates are ISO 8601 UTC strings (``2030-01-01T10:00:00.000000``).
 * 403 refuses, with the ``message`` of a JSON body ``{"message": "..."}``
   (or a plain-text body) as the refusal message.
 * Anything else, an unreachable service or no answer within
-  ``external_service_timeout`` refuses with a generic message, or allows
+  ``[external_service] timeout`` (``external_service_timeout`` when unset)
+  refuses with a generic message, or allows
   (logging a warning) when ``external_service_allow_on_failure`` is set.
 * on-end is told after a lease ended or was deleted; it is best effort: any
   2xx is success, failures are retried ``external_service_on_end_attempts``
   times with a doubling delay, then logged.
 
 A hook with no URL configured is skipped.
+
+The calls go through a keystoneauth session configured by the
+``[external_service]`` options: ``cafile`` (the CA bundle that signs an
+https service's certificate), ``certfile`` and ``keyfile`` (a client
+certificate, for a service that asks for one), ``insecure`` (no
+verification: tests only) and ``timeout``.
 """
 import logging
+import threading
 import time
 
+from keystoneauth1 import exceptions as ks_exc
+from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 from oslo_serialization import jsonutils
-import requests
 
+from blazar.conf import enforcement as enforcement_conf
 from blazar.enforcement.filters import base
 
 CONF = cfg.CONF
@@ -76,6 +86,30 @@ def context_payload(context, lease=None):
     return values
 
 
+_SESSION = {'key': None, 'session': None}
+_SESSION_LOCK = threading.Lock()
+_SESSION_OPTIONS = ('cafile', 'certfile', 'keyfile', 'insecure', 'timeout')
+
+
+def timeout():
+    """Seconds to wait for an answer."""
+    return CONF[enforcement_conf.SESSION_GROUP].timeout or \
+        CONF.enforcement.external_service_timeout
+
+
+def session():
+    """The keystoneauth session of the policy service calls, made again
+    when its options change (a reload)."""
+    group = CONF[enforcement_conf.SESSION_GROUP]
+    key = tuple(group[name] for name in _SESSION_OPTIONS)
+    with _SESSION_LOCK:
+        if _SESSION['key'] != key:
+            _SESSION['session'] = ks_loading.load_session_from_conf_options(
+                CONF, enforcement_conf.SESSION_GROUP)
+            _SESSION['key'] = key
+        return _SESSION['session']
+
+
 def _refusal_message(response):
     try:
         body = response.json()
@@ -98,9 +132,9 @@ class ExternalServiceFilter(base.BaseFilter):
         headers = {'Content-Type': 'application/json', 'Accept': 'application/json'}
         if CONF.enforcement.external_service_token:
             headers['X-Auth-Token'] = CONF.enforcement.external_service_token
-        return requests.post(url, data=jsonutils.dumps(payload), headers=headers,
-                             timeout=CONF.enforcement.external_service_timeout,
-                             allow_redirects=False)
+        return session().post(url, data=jsonutils.dumps(payload), headers=headers,
+                              timeout=timeout(), redirect=False, raise_exc=False,
+                              authenticated=False, log=False)
 
     def check_create(self, context, lease):
         self._check('check_create', {'context': context_payload(context, lease),
@@ -117,9 +151,12 @@ class ExternalServiceFilter(base.BaseFilter):
             return
         try:
             response = self._post(url, payload)
-        except requests.Timeout:
-            problem = 'no answer within %g seconds' % CONF.enforcement.external_service_timeout
-        except requests.RequestException as exc:
+        except (ks_exc.ConnectTimeout, ks_exc.RequestTimeout):
+            problem = 'no answer within %g seconds' % timeout()
+        except ks_exc.SSLError as exc:
+            problem = 'its TLS certificate could not be verified'
+            LOG.debug('Policy service %s: %s', url, exc)
+        except ks_exc.ClientException as exc:
             problem = 'it could not be reached'
             LOG.debug('Policy service %s: %s', url, exc)
         else:
@@ -151,7 +188,7 @@ class ExternalServiceFilter(base.BaseFilter):
                 if 200 <= response.status_code < 300:
                     return
                 problem = 'HTTP %d' % response.status_code
-            except requests.RequestException as exc:
+            except ks_exc.ClientException as exc:
                 problem = '%s: %s' % (type(exc).__name__, exc)
             if attempt < attempts:
                 LOG.info('on-end of lease %s to %s failed (%s), attempt %d of %d; '

@@ -2,6 +2,7 @@
 separate processes over RabbitMQ on MariaDB, Nova played by blazar-simulator,
 driven with the `openstack reservation` CLI."""
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -33,8 +34,11 @@ class Processes:
 
     def start(self, name, *args):
         log = open(self.workdir / ('%s.log' % name), 'w')
+        # Its own process group from the start: the supervisor and the
+        # workers it forks are killed together (kill_group).
         proc = subprocess.Popen([os.path.join(BIN, name)] + list(args), stdout=log,
-                                stderr=subprocess.STDOUT, cwd=self.workdir)
+                                stderr=subprocess.STDOUT, cwd=self.workdir,
+                                start_new_session=True)
         self.procs.append((name, proc, log))
         return proc
 
@@ -50,8 +54,18 @@ class Processes:
             try:
                 proc.wait(20)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                kill_group(proc)
             log.close()
+
+
+def kill_group(proc):
+    """SIGKILL a process started by ``Processes`` and the workers its
+    supervisor forked (its process group), as a crash of the machine."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(10)
 
 
 def _wait_for(url, procs, timeout=60):

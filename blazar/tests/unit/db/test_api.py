@@ -68,6 +68,27 @@ def test_event_claim_has_one_winner(ctx):
     assert not db_api.event_claim(blazar_context.get_admin_context(), event['id'])
 
 
+def test_an_orderly_stop_releases_the_events_it_runs(ctx):
+    """events_release_all (a manager's stop): the actions ``owner`` still
+    runs are due again at once; another owner's and applied events stay."""
+    start = datetime.datetime(2030, 1, 1, 10, 0)
+    until = datetime.datetime(2099, 1, 1)
+    _lease(ctx, 'l1', start, start + datetime.timedelta(hours=1))
+    mine, theirs, applied = (db_api.event_create(ctx, {
+        'lease_id': 'l1', 'event_type': kind, 'time': start, 'status': 'UNDONE'})
+        for kind in ('before_end_lease', 'before_start_lease', 'start_lease'))
+    assert db_api.event_claim(ctx, mine['id'], owner='m1', until=until)
+    assert db_api.event_claim(ctx, theirs['id'], owner='m2', until=until)
+    db_api.event_update(ctx, applied['id'], {'status': 'IN_PROGRESS'})
+    assert db_api.events_release_all(ctx, 'm1') == 1
+    released = db_api.event_get(ctx, mine['id'])
+    assert (released['status'], released['claimed_by'], released['claimed_until']) == \
+        ('UNDONE', None, None)
+    assert db_api.event_get(ctx, theirs['id'])['claimed_by'] == 'm2'
+    assert db_api.event_get(ctx, applied['id'])['status'] == 'IN_PROGRESS'
+    assert [e['id'] for e in db_api.events_due(ctx, start)] == [mine['id']]
+
+
 def test_transaction_is_all_or_nothing(ctx):
     start = datetime.datetime(2030, 1, 1, 10, 0)
     with pytest.raises(RuntimeError):
