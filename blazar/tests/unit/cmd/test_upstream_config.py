@@ -133,13 +133,12 @@ def test_blazar_status_lists_every_upstream_option_set(devstack_conf):
     assert 'secretservice' not in messages.details
 
 
-def test_upstream_only_plugins_are_skipped_with_a_warning(devstack_conf, caplog):
+def test_upstream_plugins_are_loaded(devstack_conf, caplog):
     loaded = plugins.load(CONF.manager.plugins)
-    assert sorted(loaded) == ['physical:host', 'virtual:instance']
-    assert 'virtual.floatingip.plugin' in caplog.text
+    assert sorted(loaded) == ['physical:host', 'virtual:floatingip', 'virtual:instance']
     result = status.check_plugins()
-    assert result.code == status.WARNING
-    assert "Skipped upstream Blazar's virtual.floatingip.plugin" in result.details
+    assert result.code == status.SUCCESS
+    assert 'virtual.floatingip.plugin (virtual:floatingip)' in result.details
 
 
 def test_blazar_status_command_on_the_devstack_file(devstack_conf):
