@@ -208,6 +208,12 @@ class FloatingIpPlugin(base.ResourcePlugin):
         active = reservation['status'] == 'active'
         window = (lease['start_date'], lease['end_date'])
         current = db_api.reservation_floatingip_ids(context, reservation['id'])
+        held = db_api.lease_get(context, reservation['lease_id'])
+        if params == stored and len(current) == params['amount'] and held and \
+                held['start_date'] <= window[0] and window[1] <= held['end_date']:
+            # Addresses free for a window are free for any part of it (the
+            # lease row, updated after this, still has the old dates).
+            return
         chosen = select(context, window, params, reservation_id=reservation['id'],
                         current=current, allow_drop=not active)
         added = [i for i in chosen if i not in current]
