@@ -286,3 +286,33 @@ def test_orphans_carrying_our_marks_are_collected(api, stack, simulator, config)
     assert [o.ident for o in removed] == [orphan['id']]
     assert sorted(in_neutron(simulator)) == ['172.24.4.100', '172.24.4.201']
     neutron.delete_floatingip(ADMIN, foreign['id'])
+
+
+def test_concurrent_creates_for_the_last_addresses_get_exactly_them(api, simulator):
+    """32 tenants at once for the last K free addresses: exactly K get one,
+    never the same for overlapping time."""
+    import collections
+    import concurrent.futures
+
+    from blazar.db import api as db_api
+    net = public(simulator)
+    register(api, net, *['172.24.4.%d' % i for i in range(100, 106)])
+    post_lease(api, lease_with([fip_reservation(net, 3)], name='first', start=30,
+                               end=150))
+    free = 3
+    bodies = [lease_with([fip_reservation(net, 1)], 'l%d' % i, start=60, end=120)
+              for i in range(32)]
+    with concurrent.futures.ThreadPoolExecutor(len(bodies)) as pool:
+        futures = [pool.submit(api.as_user('user%d:proj%d' % (i, i)).post,
+                               '/v1/leases', body) for i, body in enumerate(bodies)]
+        answers = [f.result() for f in futures]
+    codes = collections.Counter(r.status_code for r in answers)
+    assert codes == {201: free, 409: 32 - free}, [r.text for r in answers
+                                                  if r.status_code not in (201, 409)]
+    for refused in (r for r in answers if r.status_code == 409):
+        assert refused.json()['error_message'].startswith(
+            'Not enough floating IPs available')
+    context = blazar_context.get_admin_context()
+    held = [fip for lease in api.get('/v1/leases').json()['leases']
+            for fip in db_api.reservation_floatingip_ids(context, fip_of(lease)['id'])]
+    assert len(held) == len(set(held)) == 6
