@@ -15,7 +15,6 @@ import pytest
 import requests
 
 from blazar.simulator import neutron_state
-
 from blazar.tests.functional.test_cli import blazar_all  # noqa: F401 (fixture)
 from blazar.tests.functional.test_cli import cli
 from blazar.tests.functional.test_cli import cli_json
