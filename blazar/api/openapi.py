@@ -132,7 +132,8 @@ CALENDAR = _object({
     'total': _INT, 'cleaning_time': _INT,
     'free': {'type': 'array', 'items': _object(
         {'start_date': _WIRE_DATE, 'end_date': _WIRE_DATE, 'free': _INT})},
-    'hosts': {'type': 'array', 'items': {'type': 'object'}}},
+    'hosts': {'type': 'array', 'items': {'type': 'object'}},
+    'floatingips': {'type': 'array', 'items': {'type': 'object'}}},
     required=['resource_type', 'start_date', 'end_date', 'free'], additional=True)
 USAGE = _object({
     'start_date': _WIRE_DATE, 'end_date': _WIRE_DATE,

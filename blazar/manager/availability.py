@@ -24,6 +24,7 @@ import threading
 from blazar import exceptions
 from blazar import plugins as plugin_loader
 from blazar.db import api as db_api
+from blazar.plugins.floatingips import availability as fip_availability
 from blazar.plugins.hosts import availability as host_availability
 from blazar.plugins.instances import availability as instance_availability
 from blazar.plugins.instances import params as instance_params
@@ -46,6 +47,7 @@ PROVIDERS = {
     host_availability.RESOURCE_TYPE: host_availability.HostAvailability,
     instance_params.VIRTUAL: instance_availability.InstanceAvailability,
     instance_params.FLAVOR: instance_availability.InstanceAvailability,
+    fip_availability.RESOURCE_TYPE: fip_availability.FloatingIPAvailability,
 }
 
 _DURATION = re.compile(
@@ -257,7 +259,9 @@ class AvailabilityService:
                       cleaning_time=int(answer['cleaning_time'] / MINUTE),
                       total=answer['total'], free=steps)
         if detail:
-            result['hosts'] = answer['hosts']
+            for key in ('hosts', 'floatingips'):
+                if key in answer:
+                    result[key] = answer[key]
         return result
 
     # --- usage ------------------------------------------------------------

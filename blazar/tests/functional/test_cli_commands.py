@@ -546,6 +546,27 @@ def test_osc_lease_with_a_host_and_floating_ips_lives_in_neutron(url):
         time.sleep(0.3)
 
 
+def test_osc_availability_and_calendar_of_floating_ips(url):
+    register(url, '172.24.4.100')
+    register(url, '172.24.4.101')
+    start = tomorrow()
+    rest(url, 'POST', '/leases', {
+        'name': 'f1', 'start_date': fmt(start), 'end_date': fmt(start + DAY), 'events': [],
+        'reservations': [{'resource_type': 'virtual:floatingip', 'network_id': PUBLIC,
+                          'amount': 1}]})
+    shown = cli_json(url, 'availability', 'show', '--resource-type', 'virtual:floatingip',
+                     '--network-id', PUBLIC, '--start-date', fmt(start),
+                     '--end-date', fmt(start + DAY))
+    assert (shown['amount'], shown['reservable']) == (1, 2)
+    offered = cli_json(url, 'offering', 'list', '--network-id', PUBLIC, '--amount', '2',
+                       '--duration', '1d', '--earliest-start', fmt(start))
+    assert offered[0]['Start date'] == wire(start + DAY)
+    rows = cli_json(url, 'calendar', 'show', '--network-id', PUBLIC, '--hosts',
+                    '--start-date', fmt(start - DAY), '--end-date', fmt(start + 2 * DAY))
+    assert sorted({r['Address'] for r in rows}) == ['172.24.4.100', '172.24.4.101']
+    assert [r['Lease'] for r in rows if r['Lease']] != []
+
+
 # --- every command has its test ----------------------------------------------
 
 def _tests_here():

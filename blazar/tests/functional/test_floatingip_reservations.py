@@ -316,3 +316,40 @@ def test_concurrent_creates_for_the_last_addresses_get_exactly_them(api, simulat
     held = [fip for lease in api.get('/v1/leases').json()['leases']
             for fip in db_api.reservation_floatingip_ids(context, fip_of(lease)['id'])]
     assert len(held) == len(set(held)) == 6
+
+
+def test_availability_offerings_and_calendar_answer_for_floating_ips(api, simulator):
+    from blazar.tests.functional.test_leases import in_minutes
+    net = public(simulator)
+    register(api, net, '172.24.4.100', '172.24.4.101', '172.24.4.102')
+    post_lease(api, lease_with([fip_reservation(net, 2)], start=60, end=120))
+    tenant = api.as_user(ALICE)
+    query = 'resource_type=virtual:floatingip&network_id=%s' % net
+
+    def get(path, params):
+        resp = tenant.get('%s?%s&%s' % (path, query, params))
+        assert resp.status_code == 200, resp.text
+        return resp.json()
+
+    during = get('/v1/availability', 'start_date=%s&end_date=%s' % (
+        in_minutes(70), in_minutes(80)))['availability']
+    assert (during['reservable'], during['amount']) == (3, 1)
+    before = get('/v1/availability', 'end_date=%s' % in_minutes(30))['availability']
+    assert before['amount'] == 3
+    # Three addresses stay free until the lease starts.
+    lasting = get('/v1/availability/duration', 'amount=3')['availability']
+    assert 55 <= lasting['duration'] <= 61 and lasting['free'] == 3
+    offer, = get('/v1/offerings', 'amount=3&duration=90&limit=1')['offerings']
+    assert offer['lease']['reservations'] == [
+        {'resource_type': 'virtual:floatingip', 'network_id': net, 'amount': 3}]
+    # What is offered is accepted.
+    post_lease(api, dict(offer['lease'], name='offered'))
+    calendar = api.get('/v1/calendar?%s&start_date=%s&end_date=%s' % (
+        query, in_minutes(50), in_minutes(130))).json()['calendar']
+    assert calendar['total'] == 3
+    assert [step['free'] for step in calendar['free']][:2] == [3, 1]
+    assert sorted(f['floating_ip_address'] for f in calendar['floatingips']) == [
+        '172.24.4.100', '172.24.4.101', '172.24.4.102']
+    resp = tenant.get('/v1/availability?resource_type=virtual:floatingip&end_date=%s'
+                      % in_minutes(30))
+    assert resp.status_code == 400 and 'network_id' in resp.text
