@@ -140,7 +140,8 @@ USAGE = _object({
     'projects': {'type': 'array', 'items': _object(
         {'project_id': _STR, 'leases': _INT, 'reservations': _INT,
          'host_hours': _NUMBER, 'instance_hours': _NUMBER, 'vcpu_hours': _NUMBER,
-         'memory_mb_hours': _NUMBER, 'disk_gb_hours': _NUMBER},
+         'memory_mb_hours': _NUMBER, 'disk_gb_hours': _NUMBER,
+         'floatingip_hours': _NUMBER},
         required=['project_id'], additional=True)}})
 
 PREEMPTION = _object({

@@ -279,8 +279,22 @@ class AvailabilityService:
             raise exceptions.InvalidInput(
                 reason='End date must be later than start date')
         projects = []
-        for row in db_api.usage_totals(context, start, end, project_id):
+        fips = db_api.floatingip_usage_totals(context, start, end, project_id)
+        rows = {row['project_id']: row
+                for row in db_api.usage_totals(context, start, end, project_id)}
+        lease_ids = db_api.usage_lease_ids(context, start, end, project_id) if fips else {}
+        empty = {'host_seconds': 0.0, 'instance_seconds': 0.0, 'vcpu_seconds': 0.0,
+                 'memory_mb_seconds': 0.0, 'disk_gb_seconds': 0.0, 'leases': 0,
+                 'reservations': 0}
+        for project in sorted(set(rows) | set(fips), key=lambda p: (p is None, p or '')):
+            row = rows.get(project) or dict(empty, project_id=project)
+            fip = fips.get(project)
+            if fip:
+                row = dict(row, leases=len(lease_ids.get(project, set())
+                                           | fip['lease_ids']),
+                           reservations=row['reservations'] + len(fip['reservations']))
             entry = {'project_id': row['project_id'],
+                     'floatingip_hours': (fip['seconds'] if fip else 0.0) / 3600.0,
                      'host_hours': row['host_seconds'] / 3600.0,
                      'instance_hours': row['instance_seconds'] / 3600.0,
                      'vcpu_hours': row['vcpu_seconds'] / 3600.0,
@@ -298,6 +312,6 @@ class AvailabilityService:
 
 
 USAGE_FIELDS = ('host_hours', 'instance_hours', 'vcpu_hours', 'memory_mb_hours',
-                'disk_gb_hours')
+                'disk_gb_hours', 'floatingip_hours')
 
 

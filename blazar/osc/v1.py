@@ -266,10 +266,12 @@ class ShowUsage(command.Lister):
             start_date=args.start_date, end_date=args.end_date,
             project_id=args.project))['usage']
         fields = ('project_id', 'host_hours', 'instance_hours', 'vcpu_hours',
-                  'memory_mb_hours', 'disk_gb_hours', 'leases', 'reservations')
+                  'memory_mb_hours', 'disk_gb_hours', 'floatingip_hours', 'leases',
+                  'reservations')
         return (('Project', 'Host hours', 'Instance hours', 'VCPU hours',
-                 'Memory MB hours', 'Disk GB hours', 'Leases', 'Reservations'),
-                [tuple(p[f] for f in fields) for p in usage['projects']])
+                 'Memory MB hours', 'Disk GB hours', 'Floating IP hours', 'Leases',
+                 'Reservations'),
+                [tuple(p.get(f, 0.0) for f in fields) for p in usage['projects']])
 
 
 class ListPreemptions(command.Lister):

@@ -7,6 +7,8 @@ from blazar.db.api.core import _reader
 
 __all__ = [
     'usage_totals',
+    'usage_lease_ids',
+    'floatingip_usage_totals',
     'lease_allocated_hosts',
     'project_usage',
 ]
@@ -90,6 +92,51 @@ def usage_totals(context, start, end, project_id=None):
                  'disk_gb_seconds': float(row.disk_gb_seconds or 0),
                  'leases': int(row.leases), 'reservations': int(row.reservations)}
                 for row in session.execute(query)]
+
+
+def usage_lease_ids(context, start, end, project_id=None):
+    """{project: {lease ids}} of the host and instance allocations within
+    ``[start, end)`` (to count leases once beside floating IPs)."""
+    with _reader(context) as session:
+        alloc = models.HostAllocation
+        query = (sa.select(models.Lease.project_id, models.Lease.id).distinct()
+                 .join(models.Reservation, models.Reservation.lease_id == models.Lease.id)
+                 .join(alloc, alloc.reservation_id == models.Reservation.id)
+                 .where(alloc.end_date > start, alloc.start_date < end))
+        if project_id is not None:
+            query = query.where(models.Lease.project_id == project_id)
+        found = {}
+        for row in session.execute(query):
+            found.setdefault(row.project_id, set()).add(row.id)
+        return found
+
+
+def floatingip_usage_totals(context, start, end, project_id=None):
+    """Per project: the seconds floating IPs are held within ``[start,
+    end)`` (each address for its lease's window), and the leases and
+    reservations holding them: {project: {seconds, lease_ids, reservations}}."""
+    with _reader(context) as session:
+        alloc, lease = models.FloatingIPAllocation, models.Lease
+        lo = sa.literal(start, sa.DateTime)
+        hi = sa.literal(end, sa.DateTime)
+        held = _Seconds(sa.case((lease.start_date > lo, lease.start_date), else_=lo),
+                        sa.case((lease.end_date < hi, lease.end_date), else_=hi))
+        query = (sa.select(lease.project_id, lease.id, alloc.reservation_id,
+                           sa.func.sum(held).label('seconds'))
+                 .join(models.Reservation, models.Reservation.id == alloc.reservation_id)
+                 .join(lease, lease.id == models.Reservation.lease_id)
+                 .where(lease.end_date > start, lease.start_date < end)
+                 .group_by(lease.project_id, lease.id, alloc.reservation_id))
+        if project_id is not None:
+            query = query.where(lease.project_id == project_id)
+        found = {}
+        for row in session.execute(query):
+            entry = found.setdefault(row.project_id, {'seconds': 0.0, 'lease_ids': set(),
+                                                      'reservations': set()})
+            entry['seconds'] += float(row.seconds or 0)
+            entry['lease_ids'].add(row.id)
+            entry['reservations'].add(row.reservation_id)
+        return found
 
 
 def lease_allocated_hosts(context, lease_id):

@@ -353,3 +353,18 @@ def test_availability_offerings_and_calendar_answer_for_floating_ips(api, simula
     resp = tenant.get('/v1/availability?resource_type=virtual:floatingip&end_date=%s'
                       % in_minutes(30))
     assert resp.status_code == 400 and 'network_id' in resp.text
+
+
+def test_usage_counts_address_hours_per_project(api, simulator):
+    from blazar.tests.functional.test_leases import in_minutes
+    enrol(api, 1)
+    net = public(simulator)
+    register(api, net, '172.24.4.100', '172.24.4.101')
+    post_lease(api, lease_with([host_reservation(1, 1), fip_reservation(net, 2)],
+                               start=60, end=120))
+    resp = api.get('/v1/usage?start_date=%s&end_date=%s' % (in_minutes(30),
+                                                            in_minutes(150)))
+    assert resp.status_code == 200, resp.text
+    project, = resp.json()['usage']['projects']
+    assert (project['project_id'], project['floatingip_hours'], project['host_hours'],
+            project['leases'], project['reservations']) == ('proj1', 2.0, 1.0, 1, 2)
