@@ -368,3 +368,23 @@ def test_usage_counts_address_hours_per_project(api, simulator):
     project, = resp.json()['usage']['projects']
     assert (project['project_id'], project['floatingip_hours'], project['host_hours'],
             project['leases'], project['reservations']) == ('proj1', 2.0, 1.0, 1, 2)
+
+
+def test_a_project_limit_counts_floating_ips(api, simulator, config):
+    config.set_override('enabled_filters', ['ProjectLimitsFilter'], group='enforcement')
+    config.set_override('max_floatingips_per_project', 2, group='enforcement')
+    config.set_override('max_floatingips_per_project_overrides', {'proj2': '3'},
+                        group='enforcement')
+    net = public(simulator)
+    register(api, net, *['172.24.4.%d' % i for i in range(100, 106)])
+    post_lease(api, lease_with([fip_reservation(net, 1)], start=60, end=120))
+    resp = api.as_user(ALICE).post('/v1/leases', lease_with(
+        [fip_reservation(net, 2)], name='l2', start=90, end=150))
+    assert resp.status_code == 403, resp.text
+    assert ('would hold 3 floating IPs at once, over its limit of 2 floating IPs '
+            '(max_floatingips_per_project)') in resp.json()['error_message']
+    # Afterwards, or for a project with a higher limit, it fits.
+    post_lease(api, lease_with([fip_reservation(net, 2)], name='l3', start=120, end=180))
+    resp = api.as_user('bob:proj2').post('/v1/leases', lease_with(
+        [fip_reservation(net, 3)], name='l4', start=60, end=120))
+    assert resp.status_code == 201, resp.text
