@@ -66,6 +66,23 @@ class UnsupportedResourceType(InvalidInput):
     msg_fmt = "The %(resource_type)s resource type is not supported"
 
 
+class FloatingIPNetworkNotFound(InvalidInput):
+    msg_fmt = "Failed to find network %(network)s: %(reason)s"
+
+
+class InvalidIPFormat(InvalidInput):
+    msg_fmt = "%(ip)s is an invalid IP format"
+
+
+class FloatingIPInAllocationPool(InvalidInput):
+    msg_fmt = ("Floating IP %(address)s is in the allocation pool %(pool)s of subnet "
+               "%(subnet)s: Neutron hands those out, so it cannot be reserved")
+
+
+class FloatingIPAlreadyExists(InvalidInput):
+    msg_fmt = ("Floating IP %(address)s of subnet %(subnet)s is already registered")
+
+
 class InvalidMicroversion(InvalidInput):
     msg_fmt = "Invalid OpenStack-API-Version header: %(reason)s"
 
@@ -131,6 +148,15 @@ class AggregateNotFound(NotFound):
     msg_fmt = "Aggregate '%(name)s' not found!"
 
 
+class FloatingIPNotFound(NotFound):
+    msg_fmt = "Floating IP %(id)s not found."
+
+
+class FloatingIPSubnetNotFound(NotFound):
+    msg_fmt = ("Floating IP %(address)s lies in no subnet of network %(network)s "
+               "(its subnets: %(subnets)s)")
+
+
 class ResourceProviderNotFound(NotFound):
     msg_fmt = "No resource provider found for host %(provider)s"
 
@@ -180,6 +206,18 @@ class NotEnoughHostsAvailable(NotEnoughResources):
     msg_fmt = "Not enough hosts available: %(reason)s"
 
 
+class NotEnoughFloatingIPAvailable(NotEnoughResources):
+    msg_fmt = "Not enough floating IPs available: %(reason)s"
+
+
+class CantDeleteFloatingIP(Conflict):
+    msg_fmt = "Floating IP %(id)s cannot be deleted: %(reason)s"
+
+
+class CantUpdateFloatingIPReservation(Conflict):
+    msg_fmt = "The floating-IP reservation cannot be changed: %(reason)s"
+
+
 class InvalidStatus(Conflict):
     # "Invalid lease status." is upstream's word for a lease, first.
     msg_fmt = "Invalid %(what)s status. %(kind)s %(id)s is %(status)s: %(reason)s"
@@ -203,6 +241,18 @@ class NovaConflict(NovaError):
     """Nova refused a change for the state it is in (HTTP 409)."""
 
 
+class NeutronError(ExternalServiceError):
+    msg_fmt = "Networking service (Neutron) error: %(reason)s"
+
+
+class NeutronConflict(NeutronError):
+    """Neutron refused a change for the state it is in (HTTP 409)."""
+
+
+class NeutronNotFound(NeutronError):
+    """Neutron has no such object (HTTP 404)."""
+
+
 class PlacementError(ExternalServiceError):
     msg_fmt = "Placement service error: %(reason)s"
 
@@ -219,6 +269,10 @@ class ServiceUnavailable(BlazarException):
 
 class NovaUnavailable(ServiceUnavailable):
     msg_fmt = "Compute service (Nova) is unavailable: %(reason)s"
+
+
+class NeutronUnavailable(ServiceUnavailable):
+    msg_fmt = "Networking service (Neutron) is unavailable: %(reason)s"
 
 
 class PlacementUnavailable(ServiceUnavailable):

@@ -128,6 +128,28 @@ def record(rec):
     rec.call('PUT', '/v1/os-hosts/%s' % one['id'], 'host-update',
              {'gpu': 'a100', 'nvme': True})
 
+    # Floating IPs (the simulated Neutron's external network "public")
+    from blazar.simulator import neutron_state
+    public = neutron_state.fixed_id('network', 'public')
+    fip = rec.call('POST', '/v1/floatingips', 'floatingip-create',
+                   {'floating_network_id': public, 'floating_ip_address': '172.24.4.100'},
+                   expect=201)['floatingip']
+    rec.call('POST', '/v1/floatingips', body={'floating_network_id': public,
+                                              'floating_ip_address': '172.24.4.101'},
+             expect=201)
+    rec.call('GET', '/v1/floatingips', 'floatingips-list')
+    rec.call('GET', '/v1/floatingips/%s' % fip['id'], 'floatingip-show')
+    fip_lease = rec.call('POST', '/v1/leases', 'floatingip-lease-create', {
+        'name': 'public-addresses', 'start_date': '2030-01-10 08:00',
+        'end_date': '2030-01-12 18:00', 'events': [],
+        'reservations': [{'resource_type': 'virtual:floatingip', 'network_id': public,
+                          'amount': 2, 'required_floatingips': ['172.24.4.101']}]},
+        token=TENANT, expect=201)['lease']
+    rec.call('DELETE', '/v1/floatingips/%s' % fip['id'], 'floatingip-delete-refused',
+             expect=409)
+    rec.call('DELETE', '/v1/leases/%s' % fip_lease['id'], token=TENANT, expect=204)
+    rec.call('DELETE', '/v1/floatingips/%s' % fip['id'], expect=204)
+
     # Resource properties
     rec.call('GET', '/v1/os-hosts/properties', 'properties-list')
     rec.call('GET', '/v1/os-hosts/properties?detail=true', 'properties-list-detail')

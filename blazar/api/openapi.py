@@ -58,7 +58,8 @@ EVENT = _object({
     'created_at': _TIMESTAMP, 'updated_at': _TIMESTAMP})
 
 # Common fields, then physical:host's (min...before_end) and
-# virtual:instance / flavor:instance's (vcpus...aggregate_id).
+# virtual:instance / flavor:instance's (vcpus...aggregate_id), then
+# virtual:floatingip's (network_id, amount, required_floatingips).
 RESERVATION = _object({
     'id': _STR, 'lease_id': _STR, 'resource_id': _NSTR, 'resource_type': _STR,
     'status': _STR, 'missing_resources': _BOOL, 'resources_changed': _BOOL,
@@ -67,6 +68,7 @@ RESERVATION = _object({
     'vcpus': _INT, 'memory_mb': _INT, 'disk_gb': _INT, 'amount': _INT,
     'affinity': {'type': ['boolean', 'null']}, 'flavor_id': _NSTR,
     'server_group_id': _NSTR, 'aggregate_id': {'type': ['integer', 'null']},
+    'network_id': _STR, 'required_floatingips': {'type': 'array', 'items': _STR},
     'created_at': _TIMESTAMP, 'updated_at': _TIMESTAMP},
     required=['id', 'lease_id', 'resource_type', 'status'], additional=True)
 
@@ -94,6 +96,11 @@ HOST = _object({
     'maintenance_start': _NWIRE_DATE, 'maintenance_reason': _NSTR},
     required=['id', 'hypervisor_hostname', 'vcpus', 'memory_mb', 'local_gb'],
     additional={'type': 'string', 'description': 'an extra capability'})
+
+FLOATINGIP = _object({
+    'id': _STR, 'floating_network_id': _STR, 'subnet_id': _STR,
+    'floating_ip_address': _STR, 'reservable': _BOOL,
+    'created_at': _TIMESTAMP, 'updated_at': _TIMESTAMP})
 
 ALLOCATION = _object({
     'resource_id': _STR,
@@ -129,14 +136,16 @@ CALENDAR = _object({
     'hosts': {'type': 'array', 'items': {'type': 'object'}},
     'hosts_links': {'type': 'array', 'items': LINK,
                     'description': "with limit or marker: [{'rel': 'next', 'href': "
-                                   "the next page of hosts}] while more remain"}},
+                                   "the next page of hosts}] while more remain"},
+    'floatingips': {'type': 'array', 'items': {'type': 'object'}}},
     required=['resource_type', 'start_date', 'end_date', 'free'], additional=True)
 USAGE = _object({
     'start_date': _WIRE_DATE, 'end_date': _WIRE_DATE,
     'projects': {'type': 'array', 'items': _object(
         {'project_id': _STR, 'leases': _INT, 'reservations': _INT,
          'host_hours': _NUMBER, 'instance_hours': _NUMBER, 'vcpu_hours': _NUMBER,
-         'memory_mb_hours': _NUMBER, 'disk_gb_hours': _NUMBER},
+         'memory_mb_hours': _NUMBER, 'disk_gb_hours': _NUMBER,
+         'floatingip_hours': _NUMBER},
         required=['project_id'], additional=True)}})
 
 PREEMPTION = _object({
@@ -216,6 +225,9 @@ _QUERY_REFUSALS = [
              'a property query that does not parse, or nests too deep'),
 ]
 _RESERVATION_REFUSALS = _QUERY_REFUSALS + [
+    _refusal(r'is an invalid IP format', 'a required floating IP that is not an address'),
+    _refusal(r'cannot list more addresses than amount',
+             'more required floating IPs than amount'),
     _refusal(r'resource type is not supported',
              'a resource type whose plugin is not enabled'),
     _refusal(r'Invalid values for min/max', 'min greater than max'),
@@ -246,6 +258,15 @@ CAPABILITY_REFUSALS = [
     _refusal(r'Extra capability key .* is longer than',
              'an extra capability name longer than %d characters'
              % schemas.MAX_CAPABILITY_KEY),
+]
+FLOATINGIP_REFUSALS = [
+    _refusal(r'is an invalid IP format', 'an address that is not IPv4 or IPv6'),
+    _refusal(r'Failed to find network', 'a network Neutron does not have, or one '
+             'that is not external'),
+    _refusal(r'is in the allocation pool|is the gateway of subnet',
+             "an address Neutron hands out itself (a subnet's allocation pool or "
+             'gateway)'),
+    _refusal(r'is already registered', 'an address registered already'),
 ]
 MAINTENANCE_REFUSALS = [
     _CALENDAR_DATE,
@@ -374,6 +395,20 @@ ROUTES = [
           _wrap('resource_property', RESOURCE_PROPERTY),
           request=schemas.RESOURCE_PROPERTY_UPDATE, errors=(403, 404, 503),
           example={'private': True}),
+    # Floating IPs
+    Route('/v1/floatingips', 'get', 'List reservable floating IPs', 200,
+          _list('floatingips', FLOATINGIP), errors=_READ),
+    Route('/v1/floatingips', 'post', 'Register a floating IP address of an external '
+          'Neutron network', 201, _wrap('floatingip', FLOATINGIP),
+          request=schemas.FLOATINGIP_CREATE, errors=(403, 404, 502, 503),
+          refusals=FLOATINGIP_REFUSALS, links={'floatingip_id': '$response.body#/floatingip/id'},
+          example={'floating_network_id': '24a0fbd5-45c8-5d2c-9a0b-4e5b4b2d1c11',
+                   'floating_ip_address': '172.24.4.100'}),
+    Route('/v1/floatingips/{floatingip_id}', 'get', 'Show a reservable floating IP', 200,
+          _wrap('floatingip', FLOATINGIP), errors=(403, 404, 503)),
+    Route('/v1/floatingips/{floatingip_id}', 'delete', 'Remove a reservable floating IP '
+          '(refused while a current or future lease holds it)', 204, None,
+          errors=(403, 404, 409, 503)),
     # Preemptible servers reclaimed for reservations
     Route('/v1/preemptions', 'get', 'List the preemptible servers noticed and '
           'reclaimed for reservations', 200, _paged('preemptions', PREEMPTION),
@@ -420,8 +455,8 @@ _ERROR_TEXT = {
          % validation.MAX_URL_LENGTH,
     415: 'Content-Type other than application/json (in UTF-8) on an operation '
          'that takes a body',
-    502: 'Nova or Placement answered with an error',
-    503: 'Nova, Placement, the database or the manager is unavailable',
+    502: 'Nova, Placement or Neutron answered with an error',
+    503: 'Nova, Placement, Neutron, the database or the manager is unavailable',
 }
 
 

@@ -118,7 +118,17 @@ RESERVATION_PARAMS = {
         'amount': _count(), 'affinity': AFFINITY, 'resource_properties': QUERY,
     },
 }
+RESERVATION_PARAMS['virtual:floatingip'] = {
+    'network_id': {'type': 'string', 'minLength': 1, 'maxLength': 255,
+                   'description': 'a Neutron external network id'},
+    'amount': _count(),
+    'required_floatingips': {
+        'anyOf': [{'type': 'array', 'items': {'type': 'string', 'maxLength': 255}},
+                  {'type': 'null'}],
+        'description': 'addresses that must be among those reserved'},
+}
 RESERVATION_REQUIRED = {
+    'virtual:floatingip': ['network_id'],
     'physical:host': ['min', 'max'],
     'virtual:instance': ['vcpus', 'memory_mb', 'disk_gb', 'amount'],
     'flavor:instance': ['flavor_id', 'amount'],
@@ -183,6 +193,18 @@ LEASE_CREATE = {
 LEASE_UPDATE = {
     'type': 'object',
     'properties': _lease_properties(RESERVATION_UPDATE),
+    'additionalProperties': False,
+}
+
+FLOATINGIP_CREATE = {
+    'type': 'object',
+    'properties': {
+        'floating_network_id': {'type': 'string', 'minLength': 1, 'maxLength': 255,
+                                'description': 'a Neutron external network id'},
+        'floating_ip_address': {'type': 'string', 'minLength': 1, 'maxLength': 255,
+                                'description': 'an IPv4 or IPv6 address'},
+    },
+    'required': ['floating_network_id', 'floating_ip_address'],
     'additionalProperties': False,
 }
 

@@ -31,6 +31,12 @@ def host(value):
     return value
 
 
+def floatingip(value):
+    return _timestamps({key: value.get(key) for key in (
+        'id', 'floating_network_id', 'subnet_id', 'floating_ip_address', 'reservable',
+        'created_at', 'updated_at')})
+
+
 def allocation(value):
     return {'resource_id': str(value['resource_id']),
             'reservations': [dict(r, start_date=dates.to_wire(r['start_date']),

@@ -33,6 +33,8 @@ def _start_simulator():
                                            port=CONF.simulator.bind_port)
     sim_testing.point_nova_at(simulator.compute_url)
     sim_testing.point_placement_at(simulator.placement_url)
+    if not CONF.neutron.auth_type:
+        sim_testing.point_neutron_at(simulator.neutron_url)
     return simulator
 
 
@@ -44,11 +46,16 @@ def _banner(api_url, simulator):
     if simulator is not None:
         lines.append('  Simulator:  %s (%d hosts)' % (simulator.compute_url,
                                                       CONF.simulator.hosts))
+        lines.append('  Neutron:    %s (external networks: %s)' % (
+            simulator.neutron_url, ', '.join(
+                '%s %s' % (n['name'], n['id'])
+                for n in simulator.cloud.neutron.list_networks())))
     lines += ['', 'Try it with the OpenStack CLI (pip install python-blazarclient '
               'python-openstackclient):',
               '  export OS_AUTH_TYPE=none OS_ENDPOINT=%s/v1' % api_url,
               '  openstack reservation host create compute-1',
               '  openstack reservation host list',
+              '  openstack reservation floatingip create <network id> 172.24.4.100',
               '  openstack reservation lease create --start-date now '
               '--end-date "YYYY-MM-DD HH:MM" my-lease',
               '  openstack reservation lease list',

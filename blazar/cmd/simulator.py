@@ -21,7 +21,8 @@ def _instructions(srv):
             'its endpoints in the catalog',
             '  compute: %s' % srv.compute_url,
             '  placement: %s' % srv.placement_url,
-            'and give [nova] and [placement] the credentials of a user with '
+            '  network: %s' % srv.neutron_url,
+            'and give [nova], [placement] and [neutron] the credentials of a user with '
             'the admin role (auth_type = password).',
             'Press Ctrl-C to stop.'])
     return '\n'.join(head + [
@@ -34,6 +35,10 @@ def _instructions(srv):
         '  auth_type = admin_token',
         '  endpoint = %s' % srv.placement_url,
         '  token = admin',
+        '  [neutron]',
+        '  auth_type = admin_token',
+        '  endpoint = %s' % srv.neutron_url,
+        '  token = admin:admin',
         "Other users authenticate with 'X-Auth-Token: <user>:<project>'.",
         'Press Ctrl-C to stop.',
     ])

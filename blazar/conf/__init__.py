@@ -12,6 +12,7 @@ from blazar.conf import default
 from blazar.conf import enforcement
 from blazar.conf import hosts
 from blazar.conf import manager
+from blazar.conf import neutron
 from blazar.conf import nova
 from blazar.conf import placement
 from blazar.conf import preemptible
@@ -25,6 +26,7 @@ for _module in (default, api, manager, nova, hosts, simulator):
     _module.register_opts(CONF)
 enforcement.register_opts(CONF)
 placement.register_opts(CONF)
+neutron.register_opts(CONF)
 preemptible.register_opts(CONF)
 trustee.register_opts(CONF)
 upstream.register_opts(CONF)

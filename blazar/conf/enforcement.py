@@ -55,6 +55,13 @@ limit_opts = [
     cfg.DictOpt('max_memory_mb_per_project_overrides', default={},
                 help='ProjectLimitsFilter: per-project '
                      'max_memory_mb_per_project, as project_id:limit pairs.'),
+    cfg.IntOpt('max_floatingips_per_project', default=-1, min=-1,
+               help='ProjectLimitsFilter: most floating IPs a project may hold '
+                    'at the same moment, over all its leases; -1 means no '
+                    'limit.'),
+    cfg.DictOpt('max_floatingips_per_project_overrides', default={},
+                help='ProjectLimitsFilter: per-project '
+                     'max_floatingips_per_project, as project_id:limit pairs.'),
     cfg.IntOpt('max_host_hours_per_project', default=-1, min=-1,
                help='ProjectLimitsFilter: most host-hours a project may '
                     'reserve in any period of host_hours_period seconds, '

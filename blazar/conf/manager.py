@@ -4,7 +4,7 @@ manager_opts = [
     cfg.StrOpt('rpc_topic', default='blazar.manager',
                help='RPC topic the manager listens on.'),
     cfg.ListOpt('plugins', default=['physical.host.plugin', 'virtual.instance.plugin',
-                                    'flavor.instance.plugin'],
+                                    'flavor.instance.plugin', 'virtual.floatingip.plugin'],
                 help='Resource plugins to load, by entry point name in the '
                      'blazar.resource.plugins namespace.'),
     cfg.IntOpt('minutes_before_end_lease', default=60, min=0,

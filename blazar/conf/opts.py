@@ -4,6 +4,7 @@ from blazar.conf import default
 from blazar.conf import enforcement
 from blazar.conf import hosts
 from blazar.conf import manager
+from blazar.conf import neutron
 from blazar.conf import nova
 from blazar.conf import placement
 from blazar.conf import preemptible
@@ -18,6 +19,7 @@ def list_opts():
         opts.extend(module.list_opts())
     opts.extend(enforcement.list_opts())
     opts.extend(placement.list_opts())
+    opts.extend(neutron.list_opts())
     opts.extend(preemptible.list_opts())
     opts.extend(trustee.list_opts())
     opts.extend(upstream.list_opts())

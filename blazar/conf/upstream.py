@@ -16,7 +16,7 @@ from oslo_config import cfg
 LOG = logging.getLogger(__name__)
 
 _KEYSTONEAUTH = ('set [trustee] (the service user lease trusts are delegated to) '
-                 'and [nova] and [placement] (keystoneauth options: auth_type = '
+                 'and [nova], [placement] and [neutron] (keystoneauth options: auth_type = '
                  'password, auth_url, username, password, project_name, '
                  'user_domain_name, project_domain_name) instead')
 
@@ -34,6 +34,9 @@ ALIASES = {
     ('placement', 'valid_interfaces'): [('placement', 'endpoint_type')],
     ('placement', 'region_name'): [('DEFAULT', 'os_region_name')],
     ('placement', 'cafile'): [('DEFAULT', 'cafile')],
+    ('neutron', 'valid_interfaces'): [('neutron', 'endpoint_type')],
+    ('neutron', 'region_name'): [('DEFAULT', 'os_region_name')],
+    ('neutron', 'cafile'): [('DEFAULT', 'cafile')],
     ('trustee', 'cafile'): [('DEFAULT', 'cafile')],
 }
 
@@ -75,8 +78,6 @@ IGNORED = (
      'api_microversion (2.53 or later: hypervisors have UUIDs)', False),
     ('nova', 'project_id_key', 'upstream does not use it either', False),
     ('physical:host', 'project_id_key', 'upstream does not use it either', False),
-    ('neutron', 'endpoint_type', 'floating IPs are not reserved by this service yet '
-     "(upstream's floating-IP rows are kept in the database)", False),
 )
 
 

@@ -75,6 +75,10 @@ class Reservation(TimestampMixin, Base):
     instance_reservation = orm.relationship(
         'InstanceReservation', uselist=False, lazy='selectin',
         cascade='all, delete-orphan', back_populates='reservation')
+    floatingip_reservation = orm.relationship(
+        'FloatingIPReservation', uselist=False, lazy='selectin',
+        cascade='all, delete-orphan', passive_deletes=True,
+        back_populates='reservation')
 
 
 class Event(TimestampMixin, Base):
@@ -277,6 +281,70 @@ class HostAllocation(TimestampMixin, Base):
     end_date = sa.Column(sa.DateTime, nullable=False)
     # Instances of the reservation this host takes (1 for a whole host).
     slots = sa.Column(sa.Integer, nullable=False, default=1, server_default='1')
+
+
+class FloatingIP(TimestampMixin, Base):
+    """An address of an external Neutron network that leases may reserve.
+
+    The four floating-IP tables keep upstream Blazar's names and columns,
+    so that an upstream database's rows carry over as they are
+    (blazar/db/migration/upstream.py, revision 0008)."""
+    __tablename__ = 'floatingips'
+    __table_args__ = (
+        sa.UniqueConstraint('subnet_id', 'floating_ip_address',
+                            name='uq_floatingips_subnet_address'),
+        sa.Index('ix_floatingips_network', 'floating_network_id'),
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True, default=_uuid)
+    floating_network_id = sa.Column(sa.String(255), nullable=False)
+    subnet_id = sa.Column(sa.String(255), nullable=False)
+    floating_ip_address = sa.Column(sa.String(255), nullable=False)
+    reservable = sa.Column(sa.Boolean, nullable=False, default=True)
+
+
+class FloatingIPReservation(TimestampMixin, Base):
+    __tablename__ = 'floatingip_reservations'
+
+    id = sa.Column(sa.String(36), primary_key=True, default=_uuid)
+    reservation_id = sa.Column(sa.String(36),
+                               sa.ForeignKey('reservations.id', ondelete='CASCADE'),
+                               nullable=False, unique=True)
+    network_id = sa.Column(sa.String(255), nullable=False)
+    amount = sa.Column(sa.Integer, nullable=False)
+
+    reservation = orm.relationship('Reservation', back_populates='floatingip_reservation')
+    required_fips = orm.relationship(
+        'RequiredFloatingIP', lazy='selectin', cascade='all, delete-orphan',
+        passive_deletes=True, order_by='RequiredFloatingIP.address')
+
+
+class RequiredFloatingIP(TimestampMixin, Base):
+    """An address a floating-IP reservation must get."""
+    __tablename__ = 'required_floatingips'
+
+    id = sa.Column(sa.String(36), primary_key=True, default=_uuid)
+    address = sa.Column(sa.String(255), nullable=False)
+    floatingip_reservation_id = sa.Column(
+        sa.String(36), sa.ForeignKey('floatingip_reservations.id', ondelete='CASCADE'),
+        nullable=False)
+
+
+class FloatingIPAllocation(TimestampMixin, Base):
+    """One address held by a reservation, for its lease's window (read
+    through the lease: the table keeps upstream's columns)."""
+    __tablename__ = 'floatingip_allocations'
+    __table_args__ = (
+        sa.Index('ix_floatingip_allocations_fip', 'floatingip_id'),
+        sa.Index('ix_floatingip_allocations_reservation', 'reservation_id'),
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True, default=_uuid)
+    floatingip_id = sa.Column(sa.String(36), sa.ForeignKey('floatingips.id'),
+                              nullable=False)
+    reservation_id = sa.Column(sa.String(36),
+                               sa.ForeignKey('reservations.id', ondelete='CASCADE'),
+                               nullable=False)
 
 
 class Preemption(TimestampMixin, Base):

@@ -1,8 +1,8 @@
 """Usage arithmetic of the enforcement rules: pure functions, no I/O.
 
 A *use* is something a project holds for a time window: a mapping with
-``start_date``, ``end_date`` and amounts under ``hosts``, ``vcpus`` and
-``memory_mb`` (what ``db_api.project_usage`` returns, and what a lease
+``start_date``, ``end_date`` and amounts under ``hosts``, ``vcpus``,
+``memory_mb`` and ``floatingips`` (what ``db_api.project_usage`` returns, and what a lease
 holds, see ``lease_usage``). Windows are half-open: a use ending at the
 moment another starts never overlaps it.
 """
@@ -10,7 +10,8 @@ import datetime
 
 HOST_TYPE = 'physical:host'
 INSTANCE_TYPE = 'virtual:instance'
-KINDS = ('hosts', 'vcpus', 'memory_mb')
+FLOATINGIP_TYPE = 'virtual:floatingip'
+KINDS = ('hosts', 'vcpus', 'memory_mb', 'floatingips')
 HOUR = datetime.timedelta(hours=1)
 MINUTE = datetime.timedelta(minutes=1)
 
@@ -29,6 +30,8 @@ def reservation_usage(reservation):
         usage['hosts'] = len(allocations)
         usage['vcpus'] = sum(a.get('vcpus') or 0 for a in allocations)
         usage['memory_mb'] = sum(a.get('memory_mb') or 0 for a in allocations)
+    elif reservation.get('resource_type') == FLOATINGIP_TYPE:
+        usage['floatingips'] = max(len(allocations), int(reservation.get('amount') or 0))
     elif reservation.get('vcpus') is not None and reservation.get('amount') is not None:
         amount = int(reservation['amount'])
         usage['vcpus'] = amount * int(reservation['vcpus'])

@@ -8,9 +8,12 @@ it holds:
 * ``allocations``: the hosts, ``{"id", "hypervisor_hostname",
   "service_name", "vcpus", "memory_mb", "local_gb"}`` (one entry per
   allocation; for host reservations one per host);
-* ``usage``: ``{"hosts", "vcpus", "memory_mb"}`` totals (a reserved host
-  counts its whole size; instance reservations count ``amount`` × their
-  instance size).
+  for floating-IP reservations the addresses, ``{"id",
+  "floating_ip_address", "floating_network_id", "subnet_id"}``;
+* ``usage``: ``{"hosts", "vcpus", "memory_mb", "floatingips"}`` totals (a
+  reserved host counts its whole size; instance reservations count
+  ``amount`` × their instance size; floating-IP reservations their
+  addresses).
 
 The lease-level ``usage`` is the sum over its reservations.
 """
@@ -28,6 +31,13 @@ def lease(context, lease_view):
         entry = {'id': str(row['compute_host_id'])}  # as the API shows hosts
         entry.update({key: row[key] for key in HOST_FIELDS})
         by_reservation.setdefault(row['reservation_id'], []).append(entry)
+    has_fips = any(r.get('resource_type') == usage_math.FLOATINGIP_TYPE
+                   for r in lease_view.get('reservations') or [])
+    for row in (db_api.lease_allocated_floatingips(context, lease_view['id'])
+                if has_fips else ()):
+        by_reservation.setdefault(row['reservation_id'], []).append({
+            key: row[key] for key in ('id', 'floating_ip_address', 'floating_network_id',
+                                      'subnet_id')})
     result = {key: value for key, value in lease_view.items()
               if key not in ('events', 'reservations')}
     result['reservations'] = []

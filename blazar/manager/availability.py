@@ -24,6 +24,7 @@ import threading
 from blazar import exceptions
 from blazar import plugins as plugin_loader
 from blazar.db import api as db_api
+from blazar.plugins.floatingips import availability as fip_availability
 from blazar.plugins.hosts import availability as host_availability
 from blazar.plugins.instances import availability as instance_availability
 from blazar.plugins.instances import params as instance_params
@@ -46,6 +47,7 @@ PROVIDERS = {
     host_availability.RESOURCE_TYPE: host_availability.HostAvailability,
     instance_params.VIRTUAL: instance_availability.InstanceAvailability,
     instance_params.FLAVOR: instance_availability.InstanceAvailability,
+    fip_availability.RESOURCE_TYPE: fip_availability.FloatingIPAvailability,
 }
 
 _DURATION = re.compile(
@@ -262,7 +264,9 @@ class AvailabilityService:
                       cleaning_time=int(answer['cleaning_time'] / MINUTE),
                       total=answer['total'], free=steps)
         if detail:
-            result['hosts'] = answer['hosts']
+            for key in ('hosts', 'floatingips'):
+                if key in answer:
+                    result[key] = answer[key]
         return result
 
     # --- usage ------------------------------------------------------------
@@ -280,8 +284,22 @@ class AvailabilityService:
             raise exceptions.InvalidInput(
                 reason='End date must be later than start date')
         projects = []
-        for row in db_api.usage_totals(context, start, end, project_id):
+        fips = db_api.floatingip_usage_totals(context, start, end, project_id)
+        rows = {row['project_id']: row
+                for row in db_api.usage_totals(context, start, end, project_id)}
+        lease_ids = db_api.usage_lease_ids(context, start, end, project_id) if fips else {}
+        empty = {'host_seconds': 0.0, 'instance_seconds': 0.0, 'vcpu_seconds': 0.0,
+                 'memory_mb_seconds': 0.0, 'disk_gb_seconds': 0.0, 'leases': 0,
+                 'reservations': 0}
+        for project in sorted(set(rows) | set(fips), key=lambda p: (p is None, p or '')):
+            row = rows.get(project) or dict(empty, project_id=project)
+            fip = fips.get(project)
+            if fip:
+                row = dict(row, leases=len(lease_ids.get(project, set())
+                                           | fip['lease_ids']),
+                           reservations=row['reservations'] + len(fip['reservations']))
             entry = {'project_id': row['project_id'],
+                     'floatingip_hours': (fip['seconds'] if fip else 0.0) / 3600.0,
                      'host_hours': row['host_seconds'] / 3600.0,
                      'instance_hours': row['instance_seconds'] / 3600.0,
                      'vcpu_hours': row['vcpu_seconds'] / 3600.0,
@@ -299,6 +317,6 @@ class AvailabilityService:
 
 
 USAGE_FIELDS = ('host_hours', 'instance_hours', 'vcpu_hours', 'memory_mb_hours',
-                'disk_gb_hours')
+                'disk_gb_hours', 'floatingip_hours')
 
 

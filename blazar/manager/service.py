@@ -28,6 +28,7 @@ from blazar.utils import dates
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 HOST_TYPE = 'physical:host'
+FIP_TYPE = 'virtual:floatingip'
 
 
 def _rpc_method(func):
@@ -71,6 +72,9 @@ class ManagerEndpoint:
 
     def _hosts(self):
         return plugin_loader.get(self.plugins, HOST_TYPE)
+
+    def _fips(self):
+        return plugin_loader.get(self.plugins, FIP_TYPE)
 
     # leases
     @_rpc_method
@@ -127,6 +131,23 @@ class ManagerEndpoint:
         return self._hosts().list_allocations(
             context, host_ids=[host['id']], lease_id=lease_id,
             reservation_id=reservation_id)[0]
+
+    # floating IPs
+    @_rpc_method
+    def list_floatingips(self, context):
+        return self._fips().list_floatingips(context)
+
+    @_rpc_method
+    def get_floatingip(self, context, floatingip_id):
+        return self._fips().get_floatingip(context, floatingip_id)
+
+    @_rpc_method
+    def create_floatingip(self, context, values):
+        return self._fips().create_floatingip(context, values)
+
+    @_rpc_method
+    def delete_floatingip(self, context, floatingip_id):
+        self._fips().delete_floatingip(context, floatingip_id)
 
     # host health (blazar/manager/healing.py)
     @_rpc_method

@@ -12,6 +12,7 @@ from osc_lib.command import command
 HOST = 'physical:host'
 VIRTUAL = 'virtual:instance'
 FLAVOR = 'flavor:instance'
+FLOATINGIP = 'virtual:floatingip'
 
 
 def _request(app, method, path, params=None, body=None):
@@ -34,9 +35,9 @@ def _request(app, method, path, params=None, body=None):
 def _resource_options(parser):
     parser.add_argument(
         '--resource-type', metavar='<type>',
-        help='Resource type: %s, %s or %s (default: %s with --flavor, %s '
-             'with --vcpus/--memory-mb/--disk-gb, else %s).'
-             % (HOST, VIRTUAL, FLAVOR, FLAVOR, VIRTUAL, HOST))
+        help='Resource type: %s, %s, %s or %s (default: %s with --flavor, %s '
+             'with --vcpus/--memory-mb/--disk-gb, %s with --network-id, else %s).'
+             % (HOST, VIRTUAL, FLAVOR, FLOATINGIP, FLAVOR, VIRTUAL, FLOATINGIP, HOST))
     parser.add_argument(
         '--hypervisor-properties', metavar='<query>',
         help='Host property query as in a lease, e.g. \'[">=", "$vcpus", "8"]\'.')
@@ -52,6 +53,8 @@ def _resource_options(parser):
                         help='Instance shape: root disk of one instance.')
     parser.add_argument('--flavor', dest='flavor_id', metavar='<flavor id>',
                         help='Instances of an existing flavor.')
+    parser.add_argument('--network-id', dest='network_id', metavar='<network id>',
+                        help='Floating IPs: the external Neutron network.')
     parser.add_argument('--affinity', choices=('none', 'true', 'false'),
                         help='Instances: anywhere (none, default), all on one '
                              'host (true) or each on a different host (false).')
@@ -64,6 +67,8 @@ def _resource_type(args):
         return FLAVOR
     if any(v is not None for v in (args.vcpus, args.memory_mb, args.disk_gb)):
         return VIRTUAL
+    if args.network_id is not None:
+        return FLOATINGIP
     return HOST
 
 
@@ -73,11 +78,12 @@ def _resource_params(args):
             'resource_properties': args.resource_properties,
             'vcpus': args.vcpus, 'memory_mb': args.memory_mb,
             'disk_gb': args.disk_gb, 'flavor_id': args.flavor_id,
-            'affinity': args.affinity}
+            'affinity': args.affinity, 'network_id': args.network_id}
 
 
 def _free_column(args):
-    return 'Free hosts' if _resource_type(args) == HOST else 'Free instances'
+    return {HOST: 'Free hosts', FLOATINGIP: 'Free floating IPs'}.get(
+        _resource_type(args), 'Free instances')
 
 
 def _size_option(parser):
@@ -182,8 +188,10 @@ class ReserveOffering(command.ShowOne):
                          _offering_params(args, 1))['offerings']
         if not found:
             raise SystemExit('No offering: %d %s not free for %s in that frame'
-                             % (args.count, 'host(s) are' if _resource_type(args)
-                                == HOST else 'instance(s) are', args.duration))
+                             % (args.count, {HOST: 'host(s) are',
+                                             FLOATINGIP: 'floating IP(s) are'}.get(
+                                 _resource_type(args), 'instance(s) are'),
+                                args.duration))
         lease = _request(self.app, 'POST', '/leases',
                          body=found[0]['lease'])['lease']
         shown = {key: lease[key] for key in ('id', 'name', 'start_date',
@@ -216,6 +224,13 @@ class ShowCalendar(command.Lister):
             return (('Start date', 'End date', _free_column(args)),
                     [(s['start_date'], s['end_date'], s['free'])
                      for s in calendar['free']])
+        if _resource_type(args) == FLOATINGIP:
+            rows = [(fip['id'], fip['floating_ip_address'], b.get('start_date', ''),
+                     b.get('end_date', ''), b.get('lease_id', ''),
+                     b.get('reservation_id', ''), b.get('project_id', ''))
+                    for fip in calendar['floatingips'] for b in (fip['busy'] or [{}])]
+            return (('Floating IP', 'Address', 'Start date', 'End date', 'Lease',
+                     'Reservation', 'Project'), rows)
         # Instance types: how many instances each holding takes.
         slots = _resource_type(args) != HOST
         rows = []
@@ -251,10 +266,12 @@ class ShowUsage(command.Lister):
             start_date=args.start_date, end_date=args.end_date,
             project_id=args.project))['usage']
         fields = ('project_id', 'host_hours', 'instance_hours', 'vcpu_hours',
-                  'memory_mb_hours', 'disk_gb_hours', 'leases', 'reservations')
+                  'memory_mb_hours', 'disk_gb_hours', 'floatingip_hours', 'leases',
+                  'reservations')
         return (('Project', 'Host hours', 'Instance hours', 'VCPU hours',
-                 'Memory MB hours', 'Disk GB hours', 'Leases', 'Reservations'),
-                [tuple(p[f] for f in fields) for p in usage['projects']])
+                 'Memory MB hours', 'Disk GB hours', 'Floating IP hours', 'Leases',
+                 'Reservations'),
+                [tuple(p.get(f, 0.0) for f in fields) for p in usage['projects']])
 
 
 class ListPreemptions(command.Lister):

@@ -13,8 +13,6 @@ NAMESPACE = 'blazar.resource.plugins'
 #: Plugin names an upstream Blazar configuration may list that this service
 #: does not (yet) have: skipped with a warning rather than refused.
 UPSTREAM_ONLY = {
-    'virtual.floatingip.plugin': 'floating IPs are not reserved by this service yet '
-                                 "(upstream's floating-IP rows are kept in the database)",
     'dummy.vm.plugin': "upstream's plugin that does nothing",
 }
 

@@ -3,6 +3,7 @@ import itertools
 
 from blazar.policies import availability
 from blazar.policies import base
+from blazar.policies import floatingips
 from blazar.policies import hosts
 from blazar.policies import leases
 from blazar.policies import preemptions
@@ -11,4 +12,5 @@ from blazar.policies import preemptions
 def list_rules():
     return list(itertools.chain(base.list_rules(), leases.list_rules(),
                                 hosts.list_rules(), availability.list_rules(),
+                                floatingips.list_rules(),
                                 preemptions.list_rules()))

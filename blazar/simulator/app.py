@@ -1,8 +1,8 @@
-"""WSGI front end of the simulated Nova and Placement (plain WebOb).
+"""WSGI front end of the simulated Nova, Placement and Neutron (plain WebOb).
 
-Compute is served under ``/v2.1`` and Placement under ``/placement``
-(``api_placement``), both from the one ``cloud`` the app holds, so
-swapping ``app.cloud`` swaps both.
+Compute is served under ``/v2.1``, Placement under ``/placement``
+(``api_placement``) and Neutron under ``/networking`` (``api_neutron``), all
+from the one ``cloud`` the app holds, so swapping ``app.cloud`` swaps them.
 
 Auth mimics the Keystone-less real-Nova test stack so one client setup
 works against both: ``X-Auth-Token: <user>:<project>``, user ``admin`` is
@@ -21,6 +21,7 @@ import webob
 
 from blazar.simulator import api_flavors
 from blazar.simulator import api_infra
+from blazar.simulator import api_neutron
 from blazar.simulator import api_placement
 from blazar.simulator import api_servers
 from blazar.simulator import control
@@ -102,6 +103,8 @@ class NovaApp:
                 path.startswith(api_placement.PREFIX + '/'):
             return self._placement(req, path, request_id)(environ,
                                                            start_response)
+        if path == api_neutron.PREFIX or path.startswith(api_neutron.PREFIX + '/'):
+            return self._neutron(req, path, request_id)(environ, start_response)
         try:
             root = req.host_url + req.script_name
             self._intercept(req, path)
@@ -174,6 +177,36 @@ class NovaApp:
             resp.headers[api_placement.HEADER] = (
                 'placement ' + api_placement.to_str(version))
             resp.headers['Vary'] = api_placement.VARY
+        LOG.debug('%s %s -> %s', req.method, req.path_qs, resp.status_int)
+        return resp
+
+    def _neutron(self, req, path, request_id):
+        """Serve one Neutron request; errors in Neutron's shape."""
+        try:
+            self._intercept(req, path)
+            sub = path[len(api_neutron.PREFIX):]
+            if sub == '':
+                status, body = 200, api_neutron.versions_doc(
+                    req.host_url + req.script_name + api_neutron.PREFIX)
+            elif not (sub == api_neutron.VERSION
+                      or sub.startswith(api_neutron.VERSION + '/')):
+                raise errors.NotFound('The resource could not be found.')
+            else:
+                caller = authenticate(req, self.keystone)
+                status, body = api_neutron.dispatch(
+                    req, self.cloud, caller, sub[len(api_neutron.VERSION):])
+        except _Injected as exc:
+            error = api_neutron.as_neutron_error(exc.error)
+            status, body = error.code, error.body()
+        except errors.SimError as exc:
+            error = api_neutron.as_neutron_error(exc)
+            status, body = error.code, error.body()
+        except Exception:   # a bug here must look like Neutron's 500
+            LOG.exception('Simulated Neutron failed on %s %s', req.method, req.path_qs)
+            error = api_neutron.as_neutron_error(None)
+            status, body = error.code, error.body()
+        resp = self._json(status, body)
+        resp.headers['x-openstack-request-id'] = request_id
         LOG.debug('%s %s -> %s', req.method, req.path_qs, resp.status_int)
         return resp
 

@@ -5,6 +5,7 @@ python-novaclient and keystoneauth code paths run) without blocking the
 caller.
 """
 from blazar.conf import CONF
+from blazar.simulator import api_neutron
 from blazar.simulator import api_placement
 from blazar.simulator import app as sim_app
 from blazar.simulator import notifications
@@ -14,7 +15,7 @@ from blazar.utils import wsgi
 
 class SimulatorServer:
     """A running simulator: ``url``, ``compute_url``, ``placement_url``,
-    ``cloud``, ``stop()``."""
+    ``neutron_url``, ``cloud``, ``stop()``."""
 
     def __init__(self, cloud, host='127.0.0.1', port=0, keystone=False,
                  control_api=False):
@@ -25,6 +26,7 @@ class SimulatorServer:
         self.url = self._server.url
         self.compute_url = self.url + sim_app.PREFIX
         self.placement_url = self.url + api_placement.PREFIX
+        self.neutron_url = self.url + api_neutron.PREFIX
         self._stopped = False
         self.notifier = None
 

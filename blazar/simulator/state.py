@@ -27,6 +27,7 @@ import time
 from blazar.simulator import errors
 from blazar.simulator import faults
 from blazar.simulator import model
+from blazar.simulator import neutron_state
 from blazar.simulator import placement_state
 from blazar.simulator import scheduler as sched
 from blazar.simulator.state_compute import ComputeMixin
@@ -92,6 +93,8 @@ class Cloud(ComputeMixin, FlavorsMixin, ServersMixin):
                  reserved_host_memory_mb=0, reserved_host_disk_mb=0):
         self._lock = threading.RLock()
         self.placement = placement_state.Placement(self._lock)
+        # Neutron's networks, subnets and floating IPs (neutron_state).
+        self.neutron = neutron_state.Neutron(self._lock)
         self.host_defaults = {
             'cpu_allocation_ratio': cpu_allocation_ratio,
             'ram_allocation_ratio': ram_allocation_ratio,
@@ -144,9 +147,10 @@ class Cloud(ComputeMixin, FlavorsMixin, ServersMixin):
         A request matches when its method is ``method`` (or ``method`` is
         ``'*'``), ``re.search(path_pattern, path)`` succeeds on its path
         after ``/v2.1`` (``/os-aggregates/12/action``; no query string) or,
-        for Placement, its whole path (``/placement/resource_providers/<uuid>
-        /inventories``: Placement-shaped errors, code
-        ``placement.concurrent_update`` for a 409)
+        for Placement and Neutron, its whole path (``/placement/resource_providers/
+        <uuid>/inventories``: Placement-shaped errors, code
+        ``placement.concurrent_update`` for a 409; ``/networking/v2.0/floatingips``:
+        Neutron-shaped errors)
         and, if ``action`` is given, it is ``POST .../action`` with that
         action (``add_host`` but not ``remove_host``).  It is answered
         ``status`` with Nova's error body (``{"computeFault": {"code":

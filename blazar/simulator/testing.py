@@ -54,6 +54,13 @@ def point_placement_at(url, token='admin:admin', conf=None):
     return _point_at('placement', url, token, conf, placement)
 
 
+def point_neutron_at(url, token='admin:admin', conf=None):
+    """Override ``[neutron]`` so ``blazar.clients.neutron`` talks to ``url``
+    (``SimulatorServer.neutron_url``). Returns a callable undoing it."""
+    from blazar.clients import neutron
+    return _point_at('neutron', url, token, conf, neutron)
+
+
 def placement_adapter_for(srv, token='admin:admin', version='1.39'):
     """A raw keystoneauth Adapter on a running simulator's Placement (or
     anything with a ``placement_url``), answering errors (no raise)."""
@@ -72,8 +79,8 @@ def novaclient_for(srv, token='admin:admin', version='2.87'):
 
 @contextlib.contextmanager
 def simulated_nova(cloud=None, token='admin:admin', conf=None):
-    """Run a simulator and point ``[nova]`` and ``[placement]`` at it for
-    the block's length.
+    """Run a simulator and point ``[nova]``, ``[placement]`` and
+    ``[neutron]`` at it for the block's length.
 
     Yields the ``SimulatorServer`` (``.cloud`` is the live cloud).
     """
@@ -84,9 +91,11 @@ def simulated_nova(cloud=None, token='admin:admin', conf=None):
     undo_nova = point_nova_at(srv.compute_url, token=token, conf=conf)
     undo_placement = point_placement_at(srv.placement_url, token=token,
                                         conf=conf)
+    undo_neutron = point_neutron_at(srv.neutron_url, token=token, conf=conf)
     try:
         yield srv
     finally:
+        undo_neutron()
         undo_placement()
         undo_nova()
         srv.stop()

@@ -8,6 +8,7 @@ each lives in the module of its noun:
 * :mod:`.events` lease events and their claims;
 * :mod:`.hosts` hosts, capabilities, properties, inventories;
 * :mod:`.allocations` who holds which host when, the calendar, slots;
+* :mod:`.floatingips` floating IPs, their reservations and allocations;
 * :mod:`.usage` reserved time per project;
 * :mod:`.intents` what the cloud must hold, the converger's progress;
 * :mod:`.health` failures, maintenance and healing;
@@ -18,6 +19,7 @@ Functions return plain dicts; no ORM object leaves the package.
 from blazar.db.api.allocations import *  # noqa: F401,F403
 from blazar.db.api.core import *  # noqa: F401,F403
 from blazar.db.api.events import *  # noqa: F401,F403
+from blazar.db.api.floatingips import *  # noqa: F401,F403
 from blazar.db.api.health import *  # noqa: F401,F403
 from blazar.db.api.hosts import *  # noqa: F401,F403
 from blazar.db.api.intents import *  # noqa: F401,F403

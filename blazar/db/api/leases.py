@@ -36,6 +36,11 @@ def _reservation_dict(res):
     d['host_reservation'] = _row(res.host_reservation) if res.host_reservation else None
     d['instance_reservation'] = (_row(res.instance_reservation)
                                  if res.instance_reservation else None)
+    fip = res.floatingip_reservation
+    d['floatingip_reservation'] = None
+    if fip is not None:
+        d['floatingip_reservation'] = dict(
+            _row(fip), required_floatingips=[r.address for r in fip.required_fips])
     return d
 
 
@@ -71,7 +76,8 @@ def _leases_where(session, condition, order=True, page=None, scope=None):
     by_reservation = {}
     for row in session.execute(sa.select(res_t).where(res_t.c.lease_id.in_(lease_ids))
                                .order_by(res_t.c.created_at, res_t.c.id)):
-        reservation = dict(row._mapping, host_reservation=None, instance_reservation=None)
+        reservation = dict(row._mapping, host_reservation=None, instance_reservation=None,
+                           floatingip_reservation=None)
         by_reservation[reservation['id']] = reservation
         by_lease[reservation['lease_id']]['reservations'].append(reservation)
     for key, model in (('host_reservation', models.HostReservation),
@@ -80,6 +86,19 @@ def _leases_where(session, condition, order=True, page=None, scope=None):
         for row in session.execute(sa.select(table).where(
                 table.c.reservation_id.in_(reservation_ids))):
             by_reservation[row.reservation_id][key] = dict(row._mapping)
+    fip_t, req_t = (models.FloatingIPReservation.__table__,
+                    models.RequiredFloatingIP.__table__)
+    fip_rows = {}
+    for row in session.execute(sa.select(fip_t).where(
+            fip_t.c.reservation_id.in_(reservation_ids))):
+        fip_rows[row.id] = dict(row._mapping, required_floatingips=[])
+        by_reservation[row.reservation_id]['floatingip_reservation'] = fip_rows[row.id]
+    if fip_rows:
+        for row in session.execute(sa.select(req_t).where(
+                req_t.c.floatingip_reservation_id.in_(list(fip_rows)))
+                .order_by(req_t.c.address)):
+            fip_rows[row.floatingip_reservation_id]['required_floatingips'].append(
+                row.address)
     event_t = models.Event.__table__
     for row in session.execute(sa.select(event_t).where(event_t.c.lease_id.in_(lease_ids))
                                .order_by(event_t.c.time, event_t.c.id)):
@@ -192,7 +211,24 @@ def leases_still_holding(context, lease_id):
                  .where(our_res.lease_id == lease_id,
                         their_res.lease_id != lease_id,
                         their_res.status == 'active'))
-        return sorted(session.scalars(query))
+        held = set(session.scalars(query))
+        # The same for floating IPs, whose windows are their leases'.
+        ours_f, theirs_f = (orm.aliased(models.FloatingIPAllocation),
+                            orm.aliased(models.FloatingIPAllocation))
+        our_lease, their_lease = orm.aliased(models.Lease), orm.aliased(models.Lease)
+        query = (sa.select(their_res.lease_id).distinct()
+                 .select_from(our_res)
+                 .join(our_lease, our_lease.id == our_res.lease_id)
+                 .join(ours_f, ours_f.reservation_id == our_res.id)
+                 .join(theirs_f, theirs_f.floatingip_id == ours_f.floatingip_id)
+                 .join(their_res, their_res.id == theirs_f.reservation_id)
+                 .join(their_lease, their_lease.id == their_res.lease_id)
+                 .where(our_res.lease_id == lease_id,
+                        their_res.lease_id != lease_id,
+                        their_lease.end_date <= our_lease.start_date,
+                        their_res.status == 'active'))
+        held |= set(session.scalars(query))
+        return sorted(held)
 
 
 def reservations_holding_host(context, host_id, ends_after):

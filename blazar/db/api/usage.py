@@ -7,7 +7,10 @@ from blazar.db.api.core import _reader
 
 __all__ = [
     'usage_totals',
+    'usage_lease_ids',
+    'floatingip_usage_totals',
     'lease_allocated_hosts',
+    'lease_allocated_floatingips',
     'project_usage',
 ]
 
@@ -92,6 +95,51 @@ def usage_totals(context, start, end, project_id=None):
                 for row in session.execute(query)]
 
 
+def usage_lease_ids(context, start, end, project_id=None):
+    """{project: {lease ids}} of the host and instance allocations within
+    ``[start, end)`` (to count leases once beside floating IPs)."""
+    with _reader(context) as session:
+        alloc = models.HostAllocation
+        query = (sa.select(models.Lease.project_id, models.Lease.id).distinct()
+                 .join(models.Reservation, models.Reservation.lease_id == models.Lease.id)
+                 .join(alloc, alloc.reservation_id == models.Reservation.id)
+                 .where(alloc.end_date > start, alloc.start_date < end))
+        if project_id is not None:
+            query = query.where(models.Lease.project_id == project_id)
+        found = {}
+        for row in session.execute(query):
+            found.setdefault(row.project_id, set()).add(row.id)
+        return found
+
+
+def floatingip_usage_totals(context, start, end, project_id=None):
+    """Per project: the seconds floating IPs are held within ``[start,
+    end)`` (each address for its lease's window), and the leases and
+    reservations holding them: {project: {seconds, lease_ids, reservations}}."""
+    with _reader(context) as session:
+        alloc, lease = models.FloatingIPAllocation, models.Lease
+        lo = sa.literal(start, sa.DateTime)
+        hi = sa.literal(end, sa.DateTime)
+        held = _Seconds(sa.case((lease.start_date > lo, lease.start_date), else_=lo),
+                        sa.case((lease.end_date < hi, lease.end_date), else_=hi))
+        query = (sa.select(lease.project_id, lease.id, alloc.reservation_id,
+                           sa.func.sum(held).label('seconds'))
+                 .join(models.Reservation, models.Reservation.id == alloc.reservation_id)
+                 .join(lease, lease.id == models.Reservation.lease_id)
+                 .where(lease.end_date > start, lease.start_date < end)
+                 .group_by(lease.project_id, lease.id, alloc.reservation_id))
+        if project_id is not None:
+            query = query.where(lease.project_id == project_id)
+        found = {}
+        for row in session.execute(query):
+            entry = found.setdefault(row.project_id, {'seconds': 0.0, 'lease_ids': set(),
+                                                      'reservations': set()})
+            entry['seconds'] += float(row.seconds or 0)
+            entry['lease_ids'].add(row.id)
+            entry['reservations'].add(row.reservation_id)
+        return found
+
+
 def lease_allocated_hosts(context, lease_id):
     """The hosts a lease's reservations hold, one row per allocation with the
     host's size, in one query: what enforcement rules judge."""
@@ -108,33 +156,64 @@ def lease_allocated_hosts(context, lease_id):
         return [dict(row._mapping) for row in session.execute(query)]
 
 
+def lease_allocated_floatingips(context, lease_id):
+    """The addresses a lease's floating-IP reservations hold (one query)."""
+    with _reader(context) as session:
+        alloc, fip = models.FloatingIPAllocation, models.FloatingIP
+        query = (sa.select(alloc.reservation_id, fip.id, fip.floating_ip_address,
+                           fip.floating_network_id, fip.subnet_id)
+                 .join(models.Reservation, models.Reservation.id == alloc.reservation_id)
+                 .join(fip, fip.id == alloc.floatingip_id)
+                 .where(models.Reservation.lease_id == lease_id)
+                 .order_by(alloc.reservation_id, fip.floating_ip_address))
+        return [dict(row._mapping) for row in session.execute(query)]
+
+
 def project_usage(context, project_id, start, end, exclude_lease_id=None):
-    """What a project holds between ``start`` and ``end``, in one query on
-    the allocation time index: one row per lease and allocation window with
-    ``hosts`` (host reservations only), ``vcpus`` and ``memory_mb`` (the
-    host's size for a host reservation, the instance size for each slot of
-    an instance reservation)."""
+    """What a project holds between ``start`` and ``end``, in one statement
+    (the allocation time index, and floating IPs through their leases): one
+    row per lease and allocation window with ``hosts`` (host reservations
+    only), ``vcpus`` and ``memory_mb`` (the host's size for a host
+    reservation, the instance size for each slot of an instance
+    reservation), and one per lease holding floating IPs with
+    ``floatingips``."""
     with _reader(context) as session:
         alloc, host = models.HostAllocation, models.ComputeHost
         res, inst = models.Reservation, models.InstanceReservation
+        lease, falloc = models.Lease, models.FloatingIPAllocation
         is_host = sa.case((res.resource_type == 'physical:host', 1), else_=0)
-        query = (sa.select(res.lease_id, alloc.start_date, alloc.end_date,
+        hosts = (sa.select(res.lease_id.label('lease_id'),
+                           alloc.start_date.label('start_date'),
+                           alloc.end_date.label('end_date'),
                            sa.func.sum(is_host).label('hosts'),
                            sa.func.sum(sa.func.coalesce(inst.vcpus, host.vcpus)
                                        * alloc.slots).label('vcpus'),
                            sa.func.sum(sa.func.coalesce(inst.memory_mb, host.memory_mb)
-                                       * alloc.slots).label('memory_mb'))
+                                       * alloc.slots).label('memory_mb'),
+                           sa.literal(0).label('floatingips'))
                  .join(res, res.id == alloc.reservation_id)
-                 .join(models.Lease, models.Lease.id == res.lease_id)
+                 .join(lease, lease.id == res.lease_id)
                  .join(host, host.id == alloc.compute_host_id)
                  .outerjoin(inst, inst.reservation_id == res.id)
                  .where(alloc.end_date > start, alloc.start_date < end,
-                        models.Lease.project_id == project_id)
-                 .group_by(res.lease_id, alloc.start_date, alloc.end_date)
-                 .order_by(alloc.start_date, res.lease_id))
+                        lease.project_id == project_id)
+                 .group_by(res.lease_id, alloc.start_date, alloc.end_date))
+        fips = (sa.select(lease.id.label('lease_id'), lease.start_date.label('start_date'),
+                          lease.end_date.label('end_date'), sa.literal(0).label('hosts'),
+                          sa.literal(0).label('vcpus'), sa.literal(0).label('memory_mb'),
+                          sa.func.count(falloc.id).label('floatingips'))
+                .join(res, res.lease_id == lease.id)
+                .join(falloc, falloc.reservation_id == res.id)
+                .where(lease.end_date > start, lease.start_date < end,
+                       lease.project_id == project_id)
+                .group_by(lease.id, lease.start_date, lease.end_date))
         if exclude_lease_id is not None:
-            query = query.where(res.lease_id != exclude_lease_id)
+            hosts = hosts.where(res.lease_id != exclude_lease_id)
+            fips = fips.where(lease.id != exclude_lease_id)
+        union = sa.union_all(hosts, fips).subquery()
+        query = sa.select(union).order_by(union.c.start_date, union.c.lease_id)
         return [{'lease_id': row.lease_id, 'start_date': row.start_date,
                  'end_date': row.end_date, 'hosts': int(row.hosts or 0),
-                 'vcpus': int(row.vcpus or 0), 'memory_mb': int(row.memory_mb or 0)}
+                 'vcpus': int(row.vcpus or 0), 'memory_mb': int(row.memory_mb or 0),
+                 'floatingips': int(row.floatingips or 0)}
                 for row in session.execute(query)]

@@ -112,16 +112,6 @@ def revision(message, autogenerate=False):
     return script.path
 
 
-# Tables a converted upstream database keeps that no model describes (yet).
-_KEPT_UPSTREAM_TABLES = set(upstream.FLOATING_IP_TABLES)
-
-
-def _include(obj, name, type_, reflected, compare_to):
-    if type_ == 'table' and reflected and compare_to is None:
-        return name not in _KEPT_UPSTREAM_TABLES
-    return True
-
-
 def check_schema():
     """Differences between the configured database's schema and the models
     (lines; empty when they agree). The database must be at head."""
@@ -134,6 +124,6 @@ def check_schema():
                 'upgrade head" first.' % (current, head)]
     with db_api.get_engine().connect() as connection:
         context = alembic_migration.MigrationContext.configure(
-            connection, opts={'compare_type': True, 'include_object': _include})
+            connection, opts={'compare_type': True})
         differences = autogenerate.compare_metadata(context, models.Base.metadata)
     return ['%s' % (diff,) for diff in differences]

@@ -19,10 +19,11 @@ steps are arranged to be run again after a failure, see below):
    ``_leases`` ... ``_allocations``) and written into the new ones.
 4. The floating-IP tables (``floatingips``, ``floatingip_reservations``,
    ``required_floatingips``, ``floatingip_allocations``) stay as they are,
-   rows, columns and names included, until floating IPs have a home here;
-   only their foreign keys to ``reservations`` are pointed at the new table,
-   and they and the required addresses' key delete on cascade, as
-   upstream's ORM deleted them with their lease.
+   rows, columns and names included: only their foreign keys to
+   ``reservations`` are pointed at the new table, and they and the required
+   addresses' key delete on cascade, as upstream's ORM deleted them with
+   their lease. Revision 0008, after the conversion, rebuilds them in this
+   service's shape (same columns; its keys and indexes) with their rows.
 5. The renamed tables are dropped and ``alembic_version`` says ``0005``.
 
 Should a MySQL/MariaDB conversion stop half-way, ``alembic_version`` still
@@ -78,7 +79,7 @@ CONVERTED_DROP_ORDER = ('computehost_allocations', 'instance_reservations',
                         'computehost_resource_inventory',
                         'computehost_extra_capabilities', 'resource_properties',
                         'computehosts', 'events', 'reservations', 'leases')
-#: Kept as they are for the floating-IP plugin to adopt.
+#: Kept as they are for revision 0008 to adopt.
 FLOATING_IP_TABLES = ('floatingips', 'floatingip_reservations',
                       'required_floatingips', 'floatingip_allocations')
 #: Tables revisions 0001-0005 create, in the order they may be dropped.
@@ -617,14 +618,6 @@ def _write(connection, source, now, report):
     events = _events(source['events'], lease_ids, now, report)
     leases = _leases(leases_in, events, now, report)
     reservations = _reservations(source['reservations'], leases, now)
-    waiting_fips = sorted({r['lease_id'] for r in reservations
-                           if r['resource_type'] == 'virtual:floatingip'
-                           and r['status'] != 'deleted'})
-    if waiting_fips:
-        report.note('lease(s) %s hold floating-IP reservations that have not ended: '
-                    'this service does not reserve floating IPs yet, so their start or '
-                    'end cannot run until it does (delete them, or end them with '
-                    'upstream Blazar first)' % ', '.join(waiting_fips))
     reservation_types = {r['id']: r['resource_type'] for r in reservations}
     host_ids = _host_ids(source['computehosts'])
     hosts = _hosts(source['computehosts'], host_ids, now)

@@ -1,8 +1,9 @@
 """ProjectLimitsFilter: how much a project may hold.
 
 * ``max_hosts_per_project``, ``max_vcpus_per_project``,
-  ``max_memory_mb_per_project``: the most a project may hold at the same
-  moment, over all its leases (a reserved host counts its whole size).
+  ``max_memory_mb_per_project``, ``max_floatingips_per_project``: the most a
+  project may hold at the same moment, over all its leases (a reserved host
+  counts its whole size).
 * ``max_host_hours_per_project``: the most host-hours a project may reserve
   in any rolling period of ``host_hours_period``, counting its past, current
   and future leases.
@@ -41,7 +42,9 @@ class _Noun:
 CONCURRENT = (('hosts', 'max_hosts_per_project', _Noun('host', 'hosts')),
               ('vcpus', 'max_vcpus_per_project', _Noun('vCPU', 'vCPUs')),
               ('memory_mb', 'max_memory_mb_per_project',
-               _Noun('MB of memory', 'MB of memory')))
+               _Noun('MB of memory', 'MB of memory')),
+              ('floatingips', 'max_floatingips_per_project',
+               _Noun('floating IP', 'floating IPs')))
 
 
 def limit_for(option, project_id):

@@ -305,7 +305,7 @@ def test_usage_per_project(api):
     assert own['projects'] == [{
         'project_id': 'proj1', 'host_hours': 2.0, 'instance_hours': 0.0,
         'vcpu_hours': 2.0 * vcpus, 'memory_mb_hours': 2.0 * memory,
-        'disk_gb_hours': own['projects'][0]['disk_gb_hours'],
+        'disk_gb_hours': own['projects'][0]['disk_gb_hours'], 'floatingip_hours': 0.0,
         'leases': 1, 'reservations': 1}]
     everyone = ok(get(api, '/v1/usage', **frame))['usage']['projects']
     assert [(p['project_id'], p['host_hours']) for p in everyone] == [

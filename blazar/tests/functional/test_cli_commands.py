@@ -1,6 +1,6 @@
 """Every command of python-blazarclient 4.6 against a real ``blazar-all``:
-one test per ``openstack reservation`` command (floating IPs aside: they
-have their own issue) and per command of the legacy ``blazar`` CLI, plus
+one test per ``openstack reservation`` command and per command of the
+legacy ``blazar`` CLI, plus
 this project's own OSC commands. Fixtures and checks go through the REST
 API; each test runs its command through the CLI."""
 import datetime
@@ -9,10 +9,12 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 import requests
 
+from blazar.simulator import neutron_state
 from blazar.tests.functional.test_cli import blazar_all  # noqa: F401 (fixture)
 from blazar.tests.functional.test_cli import cli
 from blazar.tests.functional.test_cli import cli_json
@@ -72,6 +74,8 @@ def url(blazar_all):  # noqa: F811
         rest(blazar_all, 'DELETE', '/leases/%s' % lease['id'])
     for host in rest(blazar_all, 'GET', '/os-hosts')['hosts']:
         rest(blazar_all, 'DELETE', '/os-hosts/%s' % host['id'])
+    for fip in rest(blazar_all, 'GET', '/floatingips')['floatingips']:
+        rest(blazar_all, 'DELETE', '/floatingips/%s' % fip['id'])
 
 
 def enrol(url, name, **extra):
@@ -438,6 +442,131 @@ def test_legacy_allocation_show(url):
     assert shown['resource_id'] == host['id']
 
 
+# --- floating IPs ----------------------------------------------------------------
+
+# The simulated Neutron's external network "public" (ids are fixed).
+PUBLIC = neutron_state.fixed_id('network', 'public')
+
+
+def register(url, address):
+    return rest(url, 'POST', '/floatingips', {'floating_network_id': PUBLIC,
+                                             'floating_ip_address': address})['floatingip']
+
+
+def neutron_fips(url):
+    """{address: floating IP} in the simulated Neutron of blazar-all."""
+    base = url.compute_url.replace('/v2.1', '/networking/v2.0')
+    resp = requests.get(base + '/floatingips', timeout=30,
+                        headers={'X-Auth-Token': 'admin:admin'})
+    return {f['floating_ip_address']: f for f in resp.json()['floatingips']}
+
+
+def test_osc_floatingip_create(url):
+    fip = cli_json(url, 'floatingip', 'create', PUBLIC, '172.24.4.100')
+    assert (fip['floating_network_id'], fip['floating_ip_address']) == (
+        PUBLIC, '172.24.4.100')
+    assert rest(url, 'GET', '/floatingips/%s' % fip['id'])['floatingip']['reservable']
+    refused = cli(url, 'floatingip', 'create', PUBLIC, '172.24.4.50', check=False)
+    assert refused.returncode != 0
+    assert 'is in the allocation pool' in refused.stderr
+    refused = cli(url, 'floatingip', 'create', 'no-such-net', '172.24.4.101', check=False)
+    assert 'Failed to find network no-such-net' in refused.stderr
+
+
+def test_osc_floatingip_list(url):
+    register(url, '172.24.4.100')
+    register(url, '172.24.4.101')
+    listed = cli_json(url, 'floatingip', 'list')
+    assert sorted(f['floating_ip_address'] for f in listed) == ['172.24.4.100',
+                                                                '172.24.4.101']
+
+
+def test_osc_floatingip_show(url):
+    fip = register(url, '172.24.4.100')
+    shown = cli_json(url, 'floatingip', 'show', fip['id'])
+    assert (shown['id'], shown['floating_ip_address']) == (fip['id'], '172.24.4.100')
+
+
+def test_osc_floatingip_delete(url):
+    fip = register(url, '172.24.4.100')
+    cli(url, 'floatingip', 'delete', fip['id'])
+    assert rest(url, 'GET', '/floatingips')['floatingips'] == []
+
+
+def test_legacy_floatingip_create(url):
+    legacy(url, 'floatingip-create', PUBLIC, '172.24.4.100')
+    fip, = rest(url, 'GET', '/floatingips')['floatingips']
+    assert fip['floating_ip_address'] == '172.24.4.100'
+
+
+def test_legacy_floatingip_list(url):
+    register(url, '172.24.4.100')
+    assert [f['floating_ip_address'] for f in legacy_json(url, 'floatingip-list')] == [
+        '172.24.4.100']
+
+
+def test_legacy_floatingip_show(url):
+    fip = register(url, '172.24.4.100')
+    assert legacy_json(url, 'floatingip-show', fip['id'])['id'] == fip['id']
+
+
+def test_legacy_floatingip_delete(url):
+    fip = register(url, '172.24.4.100')
+    legacy(url, 'floatingip-delete', fip['id'])
+    assert rest(url, 'GET', '/floatingips')['floatingips'] == []
+
+
+def test_osc_lease_with_a_host_and_floating_ips_lives_in_neutron(url):
+    enrol(url, 'compute-1')
+    register(url, '172.24.4.100')
+    register(url, '172.24.4.101')
+    end = datetime.datetime.utcnow() + DAY
+    lease = cli_json(url, 'lease', 'create', '--start-date', 'now', '--end-date', fmt(end),
+                     '--reservation', 'resource_type=physical:host,min=1,max=1',
+                     '--reservation', 'resource_type=virtual:floatingip,network_id=%s,'
+                     'amount=2' % PUBLIC, 'l1', token='alice:proj1')
+    deadline = time.time() + 30
+    while rest(url, 'GET', '/leases/%s' % lease['id'])['lease']['status'] != 'ACTIVE':
+        assert time.time() < deadline, 'the lease did not start'
+        time.sleep(0.3)
+    deadline = time.time() + 30
+    while sorted(neutron_fips(url)) != ['172.24.4.100', '172.24.4.101']:
+        assert time.time() < deadline, neutron_fips(url)
+        time.sleep(0.3)
+    assert {f['project_id'] for f in neutron_fips(url).values()} == {'proj1'}
+    refused = cli(url, 'lease', 'create', '--reservation',
+                  'resource_type=virtual:floatingip,network_id=%s,amount=1' % PUBLIC,
+                  'l2', token='alice:proj1', check=False)
+    assert refused.returncode != 0
+    assert 'Not enough floating IPs available' in refused.stderr
+    rest(url, 'PUT', '/leases/%s' % lease['id'], {'end_date': 'now'}, token='alice:proj1')
+    deadline = time.time() + 30
+    while neutron_fips(url):
+        assert time.time() < deadline, neutron_fips(url)
+        time.sleep(0.3)
+
+
+def test_osc_availability_and_calendar_of_floating_ips(url):
+    register(url, '172.24.4.100')
+    register(url, '172.24.4.101')
+    start = tomorrow()
+    rest(url, 'POST', '/leases', {
+        'name': 'f1', 'start_date': fmt(start), 'end_date': fmt(start + DAY), 'events': [],
+        'reservations': [{'resource_type': 'virtual:floatingip', 'network_id': PUBLIC,
+                          'amount': 1}]})
+    shown = cli_json(url, 'availability', 'show', '--resource-type', 'virtual:floatingip',
+                     '--network-id', PUBLIC, '--start-date', fmt(start),
+                     '--end-date', fmt(start + DAY))
+    assert (shown['amount'], shown['reservable']) == (1, 2)
+    offered = cli_json(url, 'offering', 'list', '--network-id', PUBLIC, '--amount', '2',
+                       '--duration', '1d', '--earliest-start', fmt(start))
+    assert offered[0]['Start date'] == wire(start + DAY)
+    rows = cli_json(url, 'calendar', 'show', '--network-id', PUBLIC, '--hosts',
+                    '--start-date', fmt(start - DAY), '--end-date', fmt(start + 2 * DAY))
+    assert sorted({r['Address'] for r in rows}) == ['172.24.4.100', '172.24.4.101']
+    assert [r['Lease'] for r in rows if r['Lease']] != []
+
+
 # --- every command has its test ----------------------------------------------
 
 def _tests_here():
@@ -448,16 +577,15 @@ def test_every_openstack_reservation_command_has_a_test():
     names = {ep.name for ep in importlib.metadata.entry_points(
         group='openstack.reservation.v1')}
     wanted = {'test_osc_' + name[len('reservation_'):] for name in names
-              if not name.startswith('reservation_floatingip')}
-    assert len(wanted) >= 23
+}
+    assert len(wanted) >= 27
     assert wanted - _tests_here() == set()
 
 
 def test_every_legacy_blazar_command_has_a_test():
     from blazarclient import shell
-    wanted = {'test_legacy_' + name.replace('-', '_') for name in shell.COMMANDS_V1
-              if not name.startswith('floatingip')}
-    assert len(wanted) == 16
+    wanted = {'test_legacy_' + name.replace('-', '_') for name in shell.COMMANDS_V1}
+    assert len(wanted) == 20
     assert wanted - _tests_here() == set()
 
 

@@ -263,7 +263,8 @@ def world(api):
 
 
 def make_world(api):
-    """A host with a capability and a lease on it: their ids."""
+    """A host with a capability and a lease on it, and a registered
+    floating IP: their ids."""
     host = api.post('/v1/os-hosts', {'name': 'compute-1', 'gpu': 'a100'})
     assert host.status_code == 201, host.text
     lease = api.post('/v1/leases', lease_body(name='l1', start_date=START, end_date=END))
@@ -272,8 +273,13 @@ def make_world(api):
     # The converger makes the lease's objects after the 201: done before
     # any snapshot, so that it alone is compared.
     settled()
+    from blazar.simulator import neutron_state
+    fip = api.post('/v1/floatingips', {
+        'floating_network_id': neutron_state.fixed_id('network', 'public'),
+        'floating_ip_address': '172.24.4.100'})
+    assert fip.status_code == 201, fip.text
     return {'lease': lease['id'], 'reservation': lease['reservations'][0]['id'],
-            'host': host.json()['host']['id']}
+            'host': host.json()['host']['id'], 'floatingip': fip.json()['floatingip']['id']}
 
 
 def _fill(value, world):

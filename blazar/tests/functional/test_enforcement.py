@@ -284,7 +284,8 @@ def test_external_service_allows_and_sees_the_lease(api, stack, policy):
     assert (reservation['min'], reservation['max']) == (2, 2)
     assert sorted(a['id'] for a in reservation['allocations']) == sorted(ids)
     assert {a['vcpus'] for a in reservation['allocations']} == {8}
-    assert reservation['usage'] == {'hosts': 2, 'vcpus': 16, 'memory_mb': 131072}
+    assert reservation['usage'] == {'hosts': 2, 'vcpus': 16, 'memory_mb': 131072,
+                                    'floatingips': 0}
     assert sent['usage'] == reservation['usage']
 
 

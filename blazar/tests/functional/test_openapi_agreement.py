@@ -254,7 +254,8 @@ def _requests(operation, mode, world, send, counts, deadline, seed):
             return
         rng = random.Random(seed)
         # Half the time, the objects that exist.
-        for name, key in (('lease_id', 'lease'), ('host_id', 'host')):
+        for name, key in (('lease_id', 'lease'), ('host_id', 'host'),
+                          ('floatingip_id', 'floatingip')):
             if name in (case.path_parameters or {}) and rng.random() < 0.5:
                 case.path_parameters[name] = world[key]
         path = case.formatted_path

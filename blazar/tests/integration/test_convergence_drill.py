@@ -1,7 +1,7 @@
 """The Nova fault drill: two APIs and two managers (separate processes over
-RabbitMQ) while tenants create, update and delete host and instance leases
-that start and end all the time, and a quarter of the Nova and Placement
-calls fail. Once Nova recovers, every lease reaches the state its dates
+RabbitMQ) while tenants create, update and delete host, instance and
+floating-IP leases that start and end all the time, and a quarter of the
+Nova, Placement and Neutron calls fail. Once Nova recovers, every lease reaches the state its dates
 say (none in ERROR), every host is in exactly one pool, nothing carrying
 the service's marks is left without a live reservation, and no answer was
 a bare 500.
@@ -17,6 +17,7 @@ import time
 import pytest
 import requests
 
+from blazar.simulator import neutron_state
 from blazar.simulator import server as sim_server
 from blazar.simulator import state as sim_state
 from blazar.tests import backends
@@ -25,6 +26,9 @@ from blazar.tests.integration.test_processes import Deployment
 SECONDS = float(os.environ.get('BLAZAR_DRILL_SECONDS', '30'))
 RECOVERY = 120
 HOSTS = 8
+# Registered floating IPs of the simulated Neutron's network "public".
+PUBLIC = neutron_state.fixed_id('network', 'public')
+ADDRESSES = ['172.24.4.%d' % i for i in range(100, 112)]
 TENANTS = 6
 ADMIN = {'X-Auth-Token': 'admin:admin'}
 CONFIG = ['[manager]', 'event_retry_delay = 0.2', 'event_retry_max_delay = 2',
@@ -47,6 +51,27 @@ def drill(request, tmp_path):
         simulator.stop()
 
 
+def reservation(rng):
+    """A host, instance or floating-IP reservation, a third each."""
+    draw = rng.random()
+    if draw < 0.34:
+        return {'resource_type': 'physical:host', 'min': 1, 'max': 1,
+                'hypervisor_properties': '', 'resource_properties': ''}
+    if draw < 0.67:
+        return {'resource_type': 'virtual:instance', 'vcpus': 1, 'memory_mb': 512,
+                'disk_gb': 1, 'amount': rng.randint(1, 2), 'affinity': None,
+                'resource_properties': ''}
+    return {'resource_type': 'virtual:floatingip', 'network_id': PUBLIC,
+            'amount': rng.randint(1, 2)}
+
+
+def register_addresses(url):
+    for address in ADDRESSES:
+        resp = requests.post(url + '/floatingips', json={
+            'floating_network_id': PUBLIC, 'floating_ip_address': address},
+            headers=ADMIN, timeout=30)
+        assert resp.status_code == 201, resp.text
+
 class Tenants:
     """Tenants writing leases through both APIs; every answer is kept."""
 
@@ -54,6 +79,7 @@ class Tenants:
         self.urls = urls
         self.rng = random.Random(seed)
         self.answers = []
+        self.created = {}       # resource type -> leases created
         self.stop = threading.Event()
         self.lock = threading.Lock()
 
@@ -71,12 +97,7 @@ class Tenants:
         return resp
 
     def _reservation(self, rng):
-        if rng.random() < 0.5:
-            return {'resource_type': 'physical:host', 'min': 1, 'max': 1,
-                    'hypervisor_properties': '', 'resource_properties': ''}
-        return {'resource_type': 'virtual:instance', 'vcpus': 1, 'memory_mb': 512,
-                'disk_gb': 1, 'amount': rng.randint(1, 2), 'affinity': None,
-                'resource_properties': ''}
+        return reservation(rng)
 
     def work(self, index):
         rng = random.Random(self.rng.random())
@@ -91,6 +112,9 @@ class Tenants:
                 time.sleep(rng.uniform(0.2, 1))
                 continue
             lease = resp.json()['lease']
+            kind = lease['reservations'][0]['resource_type']
+            with self.lock:
+                self.created[kind] = self.created.get(kind, 0) + 1
             self.stop.wait(rng.uniform(0.5, 3))
             action = rng.choice(['end', 'delete', 'grow', 'rename', 'keep'])
             path = '/leases/%s' % lease['id']
@@ -164,6 +188,11 @@ def _orphans(cloud, leases):
     for rc in cloud.placement.list_resource_classes():
         if rc.startswith('CUSTOM_RESERVATION_'):
             named.add(rc[len('CUSTOM_RESERVATION_'):].lower().replace('_', '-'))
+    # Floating IPs exist only for live reservations that started.
+    for fip in cloud.neutron.list_floatingips(sim_state.ADMIN):
+        named.add(fip['description'][len('blazar reservation:'):]
+                  if fip['description'].startswith('blazar reservation:')
+                  else 'untagged floating IP %s' % fip['floating_ip_address'])
     return sorted(named - live)
 
 
@@ -183,6 +212,7 @@ def test_a_flaky_nova_delays_leases_and_never_strands_them(drill):
         resp = requests.post(deployment.url + '/os-hosts', json={
             'name': 'compute-%d' % index}, headers=ADMIN, timeout=30)
         assert resp.status_code == 201, resp.text
+    register_addresses(deployment.url)
     tenants = Tenants(deployment.urls, seed=20261204)
     threads = [threading.Thread(target=tenants.work, args=(i,)) for i in range(TENANTS)]
     for rule in ((500, 0.125), (503, 0.125)):
@@ -199,6 +229,8 @@ def test_a_flaky_nova_delays_leases_and_never_strands_them(drill):
             and a[2] not in (502, 503)]
     assert bare == [], bare[:5]
     assert any(a[2] == 201 for a in tenants.answers), tenants.answers[:5]
+    print('leases created during the drill: %s' % tenants.created)
+    assert tenants.created.get('virtual:floatingip'), tenants.created
 
     _wait('leases in the state their dates say', lambda: _settled(deployment.url),
           RECOVERY)

@@ -21,6 +21,8 @@ from blazar.tests.integration.test_convergence_drill import _orphans
 from blazar.tests.integration.test_convergence_drill import _pools
 from blazar.tests.integration.test_convergence_drill import _settled
 from blazar.tests.integration.test_convergence_drill import _wait
+from blazar.tests.integration.test_convergence_drill import PUBLIC
+from blazar.tests.integration.test_convergence_drill import register_addresses
 from blazar.tests.integration.test_processes import Deployment
 from blazar.tests.integration.test_processes import kill_group
 
@@ -75,7 +77,11 @@ def _kill_one(deployment, rng):
 
 
 def _reservation(rng):
-    if rng.random() < 0.5:
+    draw = rng.random()
+    if draw < 0.25:
+        return {'resource_type': 'virtual:floatingip', 'network_id': PUBLIC,
+                'amount': rng.randint(1, 2)}
+    if draw < 0.6:
         return {'resource_type': 'physical:host', 'min': 1, 'max': 1,
                 'hypervisor_properties': '', 'resource_properties': ''}
     return {'resource_type': 'virtual:instance', 'vcpus': 2, 'memory_mb': 512,
@@ -90,6 +96,7 @@ def test_killing_managers_at_random_loses_and_leaks_nothing(two_managers):
     for index in range(1, HOSTS + 1):
         resp = _call('POST', url + '/os-hosts', {'name': 'compute-%d' % index})
         assert resp.status_code == 201, resp.text
+    register_addresses(url)
     for kill in range(KILLS):
         # Make room: end or delete some of what runs, start new leases.
         for lease in _leases(url):

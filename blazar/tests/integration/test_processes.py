@@ -140,6 +140,10 @@ class Deployment:
             '[placement]',
             'auth_type = admin_token',
             'endpoint = %s/placement' % sim,
+            'token = admin:admin',
+            '[neutron]',
+            'auth_type = admin_token',
+            'endpoint = %s/networking' % sim,
             'token = admin:admin'] + list(extra) + ['']))
         self.procs = Processes(workdir)
         self.urls = ['http://127.0.0.1:%d/v1' % port for port in api_ports]

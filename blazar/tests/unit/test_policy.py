@@ -15,6 +15,7 @@ AVAILABILITY_RULES = ['blazar:availability:get', 'blazar:offerings:get',
                       'blazar:calendar:get', 'blazar:calendar:get_hosts',
                       'blazar:usage:get', 'blazar:usage:get_all_projects']
 PREEMPTION_RULES = ['blazar:preemptions:get']
+FLOATINGIP_RULES = ['blazar:floatingips:%s' % a for a in ('get', 'post', 'delete')]
 BASE_RULES = ['admin', 'project_member_api', 'project_reader_api',
               'project_member_or_admin', 'project_reader_or_admin']
 
@@ -46,6 +47,9 @@ EXPECTED = {
 EXPECTED.update({rule: ADMIN_ANY for rule in HOST_RULES})
 EXPECTED.update({rule: READER_OWN | ADMIN_ANY for rule in AVAILABILITY_RULES})
 EXPECTED.update({rule: ADMIN_ANY for rule in PREEMPTION_RULES})
+EXPECTED.update({'blazar:floatingips:get': READER_OWN | ADMIN_ANY,
+                 'blazar:floatingips:post': ADMIN_ANY,
+                 'blazar:floatingips:delete': ADMIN_ANY})
 EXPECTED.update({'blazar:calendar:get_hosts': ADMIN_ANY,
                  'blazar:usage:get_all_projects': ADMIN_ANY})
 
@@ -59,7 +63,8 @@ def test_registered_rules_are_the_ones_in_the_matrix():
     names = [rule.name for rule in policies.list_rules()]
     assert len(names) == len(set(names))
     assert set(names) == set(BASE_RULES + LEASE_RULES + HOST_RULES
-                             + AVAILABILITY_RULES + PREEMPTION_RULES) == set(EXPECTED)
+                             + AVAILABILITY_RULES + PREEMPTION_RULES
+                             + FLOATINGIP_RULES) == set(EXPECTED)
 
 
 def test_api_rules_document_their_operations():

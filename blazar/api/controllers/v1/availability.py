@@ -44,11 +44,13 @@ def _size(lowest):
 # type's plugin checks them and refuses the others).
 _RESOURCE = {'resource_type': {'type': 'string', 'minLength': 1, 'maxLength': 66,
                                'description': "a resource type: 'physical:host' "
-                                              "(default), 'virtual:instance' or "
-                                              "'flavor:instance'"},
+                                              "(default), 'virtual:instance', "
+                                              "'flavor:instance' or "
+                                              "'virtual:floatingip'"},
              'hypervisor_properties': _QUERY, 'resource_properties': _QUERY,
              'vcpus': _size(1), 'memory_mb': _size(1), 'disk_gb': _size(0),
              'flavor_id': _TEXT,
+             'network_id': dict(_TEXT, description='floating IPs: a Neutron network id'),
              'affinity': {'type': 'string',
                           'pattern': schemas.any_case(
                               '', 'true', 'false', 'yes', 'no', 'on', 'off', '1',
@@ -56,7 +58,7 @@ _RESOURCE = {'resource_type': {'type': 'string', 'minLength': 1, 'maxLength': 66
                           'description': 'instances: true (one host), false '
                                          '(distinct hosts) or none (anywhere)'}}
 RESOURCE_PARAMS = ('hypervisor_properties', 'resource_properties', 'vcpus',
-                   'memory_mb', 'disk_gb', 'flavor_id', 'affinity')
+                   'memory_mb', 'disk_gb', 'flavor_id', 'affinity', 'network_id')
 # The size of a request: ``count`` hosts or an ``amount`` of instances (the
 # two names are synonyms; give one).
 _AMOUNT = dict(_WHOLE, description='number of instances (synonym of count)')
@@ -204,15 +206,17 @@ class CalendarController:
         answer = _wire(answer, 'start_date', 'end_date')
         answer['free'] = [_wire(step, 'start_date', 'end_date')
                           for step in answer['free']]
-        if detail:
-            answer['hosts'] = [
-                dict(host, id=str(host['id']),
-                     busy=[_wire(b, 'start_date', 'end_date') for b in host['busy']])
-                for host in answer['hosts']]
-            if extra:
-                answer.update(pager.answer('hosts', answer['hosts']))
-        else:
-            answer.pop('hosts', None)
+        # Each host (or floating IP) with what holds it, for administrators.
+        for key in ('hosts', 'floatingips'):
+            if detail and key in answer:
+                answer[key] = [
+                    dict(item, id=str(item['id']),
+                         busy=[_wire(b, 'start_date', 'end_date') for b in item['busy']])
+                    for item in answer[key]]
+            else:
+                answer.pop(key, None)
+        if extra and 'hosts' in answer:
+            answer.update(pager.answer('hosts', answer['hosts']))
         return {'calendar': answer}
 
 

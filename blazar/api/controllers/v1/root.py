@@ -2,6 +2,7 @@ import pecan
 
 from blazar.api import controllers
 from blazar.api.controllers.v1 import availability
+from blazar.api.controllers.v1 import floatingips
 from blazar.api.controllers.v1 import hosts
 from blazar.api.controllers.v1 import leases
 from blazar.api.controllers.v1 import openapi
@@ -21,6 +22,7 @@ class V1Controller:
 
 
 pecan.route(V1Controller, 'os-hosts', hosts.HostsController())
+pecan.route(V1Controller, 'floatingips', floatingips.FloatingIPsController())
 pecan.route(V1Controller, 'availability', availability.AvailabilityController())
 pecan.route(V1Controller, 'offerings', availability.OfferingsController())
 pecan.route(V1Controller, 'calendar', availability.CalendarController())

@@ -83,6 +83,7 @@ def devstack_conf(tmp_path):
 
 def test_upstream_options_keep_their_meaning(devstack_conf):
     assert CONF.nova.region_name == CONF.placement.region_name == 'RegionOne'
+    assert CONF.neutron.region_name == 'RegionOne'
     assert CONF.nova.aggregate_freepool_name == 'freepool'
     assert CONF.keystone_authtoken.www_authenticate_uri == 'http://10.0.0.5/identity'
     assert CONF.host == '10.0.0.5'
@@ -93,6 +94,7 @@ def test_upstream_options_of_older_places_and_names_are_read(tmp_path):
     path.write_text('[DEFAULT]\nport = 4321\ncafile = /etc/ca.pem\ncompute_service = cmp\n'
                     'image_prefix = snap_\n[nova]\nendpoint_type = admin\n'
                     '[placement]\nendpoint_type = public\n'
+                    '[neutron]\nendpoint_type = internal\n'
                     '[physical:host]\naggregate_freepool_name = pool0\n'
                     'blazar_owner = owner:key\n')
     CONF(['--config-file', str(path)], project='blazar', default_config_files=[])
@@ -102,6 +104,7 @@ def test_upstream_options_of_older_places_and_names_are_read(tmp_path):
     assert CONF.nova.image_prefix == 'snap_'
     assert CONF.nova.valid_interfaces == ['admin']
     assert CONF.placement.valid_interfaces == ['public']
+    assert CONF.neutron.valid_interfaces == ['internal']
     assert CONF.nova.aggregate_freepool_name == 'pool0'
     assert CONF.nova.blazar_owner == 'owner:key'
 
@@ -126,17 +129,16 @@ def test_blazar_status_lists_every_upstream_option_set(devstack_conf):
         assert "] %s is upstream Blazar's option, ignored here: " % name \
             in messages.details, name
     assert '[DEFAULT] os_region_name is deprecated, use [nova] region_name, ' \
-        '[placement] region_name instead' in messages.details
+        '[placement] region_name, [neutron] region_name instead' in messages.details
     assert 'secretservice' not in messages.details
 
 
-def test_upstream_only_plugins_are_skipped_with_a_warning(devstack_conf, caplog):
+def test_upstream_plugins_are_loaded(devstack_conf, caplog):
     loaded = plugins.load(CONF.manager.plugins)
-    assert sorted(loaded) == ['physical:host', 'virtual:instance']
-    assert 'virtual.floatingip.plugin' in caplog.text
+    assert sorted(loaded) == ['physical:host', 'virtual:floatingip', 'virtual:instance']
     result = status.check_plugins()
-    assert result.code == status.WARNING
-    assert "Skipped upstream Blazar's virtual.floatingip.plugin" in result.details
+    assert result.code == status.SUCCESS
+    assert 'virtual.floatingip.plugin (virtual:floatingip)' in result.details
 
 
 def test_blazar_status_command_on_the_devstack_file(devstack_conf):
@@ -148,4 +150,4 @@ def test_blazar_status_command_on_the_devstack_file(devstack_conf):
     assert checks['Database schema']['result'] == 0
     assert checks['Deprecated options']['result'] == 1
     assert 'os_admin_username' in checks['Deprecated options']['details']
-    assert checks['Resource plugins']['result'] == 1
+    assert checks['Resource plugins']['result'] == 0   # upstream's three all load

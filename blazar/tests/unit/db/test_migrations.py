@@ -29,3 +29,81 @@ def test_downgrade_to_empty_and_back(database):
     with db_api.get_engine().connect() as conn:
         assert conn.execute(sa.text(
             "SELECT generation FROM allocation_locks WHERE name = 'compute'")).scalar() == 0
+
+
+# Upstream Blazar 18's floating-IP tables as its migrations leave them (after
+# the conversion pointed their keys at the new reservations table): no
+# cascades to floatingips, timestamps nullable, an unnamed unique constraint.
+_UPSTREAM_FIP_DDL = (
+    'CREATE TABLE floatingips (id VARCHAR(36) NOT NULL PRIMARY KEY, '
+    'created_at DATETIME, updated_at DATETIME, '
+    'floating_network_id VARCHAR(255) NOT NULL, subnet_id VARCHAR(255) NOT NULL, '
+    'floating_ip_address VARCHAR(255) NOT NULL, reservable BOOLEAN NOT NULL, '
+    'UNIQUE (subnet_id, floating_ip_address))',
+    'CREATE TABLE floatingip_reservations (id VARCHAR(36) NOT NULL PRIMARY KEY, '
+    'created_at DATETIME, updated_at DATETIME, reservation_id VARCHAR(36), '
+    'network_id VARCHAR(255) NOT NULL, amount INTEGER NOT NULL, '
+    'FOREIGN KEY (reservation_id) REFERENCES reservations (id) ON DELETE CASCADE)',
+    'CREATE TABLE required_floatingips (id VARCHAR(36) NOT NULL PRIMARY KEY, '
+    'created_at DATETIME, updated_at DATETIME, address VARCHAR(255) NOT NULL, '
+    'floatingip_reservation_id VARCHAR(36), FOREIGN KEY (floatingip_reservation_id) '
+    'REFERENCES floatingip_reservations (id) ON DELETE CASCADE)',
+    'CREATE TABLE floatingip_allocations (id VARCHAR(36) NOT NULL PRIMARY KEY, '
+    'created_at DATETIME, updated_at DATETIME, floatingip_id VARCHAR(36), '
+    'reservation_id VARCHAR(36), '
+    'FOREIGN KEY (floatingip_id) REFERENCES floatingips (id), '
+    'FOREIGN KEY (reservation_id) REFERENCES reservations (id) ON DELETE CASCADE)',
+)
+
+
+def test_upstream_floating_ip_tables_are_rebuilt_with_their_rows(database):
+    """A converted upstream database reaches 0008 with upstream's four
+    floating-IP tables: they come out in the models' shape, rows kept."""
+    import datetime
+    migration.downgrade('base')
+    migration.upgrade('0006')
+    engine = db_api.get_engine()
+    created = datetime.datetime(2030, 1, 1, 12, 0)
+    ddl = [s.replace('DATETIME', 'TIMESTAMP') if database.backend == 'postgresql' else s
+           for s in _UPSTREAM_FIP_DDL]
+    with engine.begin() as conn:
+        for statement in ddl:
+            conn.execute(sa.text(statement))
+        conn.execute(sa.text(
+            "INSERT INTO leases (id, name, start_date, end_date, status, degraded, "
+            "created_at) VALUES ('l1', 'l1', :t, :t, 'TERMINATED', false, :t)"),
+            {'t': created})
+        conn.execute(sa.text(
+            "INSERT INTO reservations (id, lease_id, resource_type, status, "
+            "missing_resources, resources_changed, created_at) VALUES "
+            "('r1', 'l1', 'virtual:floatingip', 'deleted', false, false, :t)"),
+            {'t': created})
+        conn.execute(sa.text(
+            "INSERT INTO floatingips VALUES ('f1', :t, NULL, 'net', 'sub', "
+            "'172.24.4.100', true)"), {'t': created})
+        conn.execute(sa.text(
+            "INSERT INTO floatingip_reservations VALUES ('fr1', NULL, NULL, 'r1', 'net', 1)"))
+        conn.execute(sa.text(
+            "INSERT INTO required_floatingips VALUES ('q1', NULL, NULL, '172.24.4.100', "
+            "'fr1')"))
+        conn.execute(sa.text(
+            "INSERT INTO floatingip_allocations VALUES ('a1', :t, NULL, 'f1', 'r1')"),
+            {'t': created})
+    migration.upgrade('head')
+    assert _differences() == []
+    assert migration.check_schema() == []
+    with engine.connect() as conn:
+        fips = models.FloatingIP.__table__
+        assert conn.execute(sa.select(fips.c.id, fips.c.created_at,
+                                      fips.c.floating_ip_address, fips.c.reservable)
+                            ).all() == [('f1', created, '172.24.4.100', True)]
+        assert conn.execute(sa.text(
+            'SELECT reservation_id, amount FROM floatingip_reservations')).all() == [
+            ('r1', 1)]
+        assert conn.execute(sa.text('SELECT address FROM required_floatingips')).all() == [
+            ('172.24.4.100',)]
+        assert conn.execute(sa.text(
+            'SELECT floatingip_id, reservation_id FROM floatingip_allocations')).all() == [
+            ('f1', 'r1')]
+        tables = set(sa.inspect(conn).get_table_names())
+    assert not {t for t in tables if t.startswith('upstream18_')}

@@ -74,15 +74,21 @@ def test_reservation_usage_of_hosts_and_instances():
     hosts = {'resource_type': 'physical:host', 'allocations': [
         {'id': '1', 'vcpus': 8, 'memory_mb': 1024}, {'id': '2', 'vcpus': 16,
                                                      'memory_mb': 2048}]}
-    assert usage.reservation_usage(hosts) == {'hosts': 2, 'vcpus': 24, 'memory_mb': 3072}
+    assert usage.reservation_usage(hosts) == {'hosts': 2, 'vcpus': 24, 'memory_mb': 3072,
+                                              'floatingips': 0}
     instances = {'resource_type': 'virtual:instance', 'amount': 3, 'vcpus': 2,
                  'memory_mb': 4096, 'allocations': [{'id': '1'}] * 3}
     assert usage.reservation_usage(instances) == {'hosts': 0, 'vcpus': 6,
-                                                  'memory_mb': 12288}
+                                                  'memory_mb': 12288, 'floatingips': 0}
+    fips = {'resource_type': 'virtual:floatingip', 'amount': 2,
+            'allocations': [{'id': 'f1'}, {'id': 'f2'}]}
+    assert usage.reservation_usage(fips) == {'hosts': 0, 'vcpus': 0, 'memory_mb': 0,
+                                             'floatingips': 2}
     assert usage.reservation_usage({'resource_type': 'other'}) == usage.empty()
     lease = {'reservations': [dict(hosts, usage=usage.reservation_usage(hosts)),
-                              instances]}
-    assert usage.lease_usage(lease) == {'hosts': 2, 'vcpus': 30, 'memory_mb': 15360}
+                              instances, fips]}
+    assert usage.lease_usage(lease) == {'hosts': 2, 'vcpus': 30, 'memory_mb': 15360,
+                                        'floatingips': 2}
 
 
 @pytest.mark.parametrize('seconds, text', [

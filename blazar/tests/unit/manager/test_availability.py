@@ -161,7 +161,8 @@ def test_a_constant_number_of_statements(any_service):
     assert few['how_many'] == few['how_long'] == few['offerings'] == (4, 1)
     assert few['tenant_calendar'] == (4, 1)
     assert few['calendar'] == few['past_calendar'] == (5, 2)
-    assert few['usage'] == (1, 1)
+    # Usage: the floating IPs' totals, then the hosts' and instances'.
+    assert few['usage'] == (2, 2)
 
 
 def test_the_calendar_is_reloaded_only_when_it_changed(service):
@@ -203,10 +204,10 @@ def test_usage_counts_hosts_and_instances(service):
     assert usage['projects'] == [
         {'project_id': 'p1', 'host_hours': 2.0, 'instance_hours': 0.0,
          'vcpu_hours': 32.0, 'memory_mb_hours': 131072.0, 'disk_gb_hours': 2000.0,
-         'leases': 1, 'reservations': 1},
+         'floatingip_hours': 0.0, 'leases': 1, 'reservations': 1},
         {'project_id': 'p2', 'host_hours': 0.0, 'instance_hours': 1.5,
          'vcpu_hours': 3.0, 'memory_mb_hours': 1536.0, 'disk_gb_hours': 15.0,
-         'leases': 1, 'reservations': 1}]
+         'floatingip_hours': 0.0, 'leases': 1, 'reservations': 1}]
     only = service.usage(ctx, project_id='p2', **frame)['projects']
     assert [p['project_id'] for p in only] == ['p2']
     default = service.usage(ctx)
