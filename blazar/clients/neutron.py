@@ -17,46 +17,23 @@ Why it looks like this:
 * One client per process (``get_client``), built lazily and thread-safely;
   ``reset_client`` drops it when the configuration changes (tests).
 """
-import functools
 import logging
 from urllib import parse
 
-from keystoneauth1 import exceptions as ks_exc
-from keystoneauth1 import loading as ks_loading
-
 from blazar import clients
 from blazar import exceptions
-from blazar.conf import CONF
+from blazar.clients import adapters
 
 LOG = logging.getLogger(__name__)
 GROUP = 'neutron'
 API = '/v2.0'
 
 
-class _HttpError(Exception):
-    """A non-2xx answer; never leaves this module."""
-
-    def __init__(self, status, detail, kind=None):
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-        self.kind = kind
-
-    @property
-    def reason(self):
-        return '%s (HTTP %s)' % (self.detail, self.status)
-
-
 def _http_error(resp):
-    detail, kind = resp.reason or 'HTTP %s' % resp.status_code, None
-    try:
-        error = resp.json()['NeutronError']
-        detail = error.get('message') or detail
-        kind = error.get('type')
-    except (ValueError, KeyError, TypeError):
-        if resp.text:
-            detail = resp.text.strip()[:500]
-    return _HttpError(resp.status_code, detail, kind)
+    def neutron_error(body):
+        error = body['NeutronError']
+        return error.get('message'), error.get('type')
+    return adapters.http_error(resp, neutron_error)
 
 
 def _to_blazar(error):
@@ -69,33 +46,14 @@ def _to_blazar(error):
     return exceptions.NeutronError(reason=error.reason)
 
 
-def _public(method):
-    """Leave no ``_HttpError`` escape ``method``."""
-    @functools.wraps(method)
-    def wrapper(*args, **kwargs):
-        try:
-            return method(*args, **kwargs)
-        except _HttpError as error:
-            raise _to_blazar(error) from error
-    return wrapper
+_public = adapters.translating(_to_blazar)
+_HttpError = adapters.HttpError
 
 
 def build_adapter(session=None):
     """A keystoneauth ``Adapter`` for Neutron, configured from ``[neutron]``."""
-    opts = CONF[GROUP]
-    try:
-        if session is None:
-            auth = ks_loading.load_auth_from_conf_options(CONF, GROUP)
-            if auth is None:
-                raise exceptions.NeutronUnavailable(
-                    reason='no credentials in [neutron] (set auth_type)')
-            session = ks_loading.load_session_from_conf_options(CONF, GROUP, auth=auth)
-        return ks_loading.load_adapter_from_conf_options(
-            CONF, GROUP, session=session, raise_exc=False,
-            service_type=opts.service_type or 'network',
-            interface=opts.valid_interfaces or ['internal', 'public'])
-    except ks_exc.ClientException as exc:
-        raise exceptions.NeutronUnavailable(reason=str(exc)) from exc
+    return adapters.adapter_from_conf(GROUP, 'network', exceptions.NeutronUnavailable,
+                                      session=session)
 
 
 def _query(**params):
@@ -122,25 +80,8 @@ class NeutronClient:
         self.adapter = adapter if adapter is not None else build_adapter()
 
     def _call(self, method, path, body=None):
-        kwargs = {'raise_exc': False}
-        if body is not None:
-            kwargs['json'] = body
-        try:
-            resp = self.adapter.request(API + path, method, **kwargs)
-        except (ks_exc.ConnectionError, ks_exc.EndpointNotFound, ks_exc.MissingAuthPlugin,
-                ks_exc.AuthorizationFailure, ks_exc.DiscoveryFailure) as exc:
-            raise exceptions.NeutronUnavailable(reason=str(exc)) from exc
-        except ks_exc.ClientException as exc:
-            raise exceptions.NeutronError(reason=str(exc)) from exc
-        if not 200 <= resp.status_code < 300:
-            raise _http_error(resp)
-        if resp.status_code == 204 or not resp.content:
-            return None
-        try:
-            return resp.json()
-        except ValueError as exc:
-            raise exceptions.NeutronError(
-                reason='invalid JSON from %s %s' % (method, path)) from exc
+        return adapters.call(self.adapter, method, API + path, body, _http_error,
+                             exceptions.NeutronUnavailable, exceptions.NeutronError)[1]
 
     # --- networks and subnets ----------------------------------------------
     @_public

@@ -25,15 +25,12 @@ Why it looks like this:
   ``reset_client`` drops it when the configuration changes (tests).
 """
 import copy
-import functools
 import logging
 from urllib import parse
 
-from keystoneauth1 import exceptions as ks_exc
-from keystoneauth1 import loading as ks_loading
-
 from blazar import clients
 from blazar import exceptions
+from blazar.clients import adapters
 from blazar.conf import CONF
 
 LOG = logging.getLogger(__name__)
@@ -42,18 +39,8 @@ RESERVATION_PROVIDER_PREFIX = 'blazar_'
 CONCURRENT_UPDATE = 'placement.concurrent_update'
 
 
-class _HttpError(Exception):
-    """A non-2xx answer; never leaves this module."""
-
-    def __init__(self, status, detail, code=None):
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-        self.code = code
-
-    @property
-    def reason(self):
-        return '%s (HTTP %s)' % (self.detail, self.status)
+class _HttpError(adapters.HttpError):
+    """A non-2xx answer of Placement; never leaves this module."""
 
     @property
     def is_generation_conflict(self):
@@ -65,15 +52,10 @@ class _HttpError(Exception):
 
 
 def _http_error(resp):
-    detail, code = resp.reason or 'HTTP %s' % resp.status_code, None
-    try:
-        error = resp.json()['errors'][0]
-        detail = error.get('detail') or error.get('title') or detail
-        code = error.get('code')
-    except (ValueError, KeyError, IndexError, TypeError):
-        if resp.text:
-            detail = resp.text.strip()[:500]
-    return _HttpError(resp.status_code, detail, code)
+    def placement_error(body):
+        error = body['errors'][0]
+        return error.get('detail') or error.get('title'), error.get('code')
+    return adapters.http_error(resp, placement_error, _HttpError)
 
 
 def _to_blazar(error):
@@ -84,39 +66,15 @@ def _to_blazar(error):
     return exceptions.PlacementError(reason=error.reason)
 
 
-def _public(method):
-    """Leave no ``_HttpError`` or keystoneauth error escape ``method``."""
-    @functools.wraps(method)
-    def wrapper(*args, **kwargs):
-        try:
-            return method(*args, **kwargs)
-        except _HttpError as error:
-            raise _to_blazar(error) from error
-    return wrapper
+_public = adapters.translating(_to_blazar)
 
 
 def build_adapter(session=None):
     """A keystoneauth ``Adapter`` for Placement, configured from
-    ``[placement]`` (errors are answered, not raised: ``raise_exc=False``).
-    """
-    opts = CONF[GROUP]
-    try:
-        if session is None:
-            auth = ks_loading.load_auth_from_conf_options(CONF, GROUP)
-            if auth is None:
-                raise exceptions.PlacementUnavailable(
-                    reason='no credentials in [placement] (set auth_type)')
-            session = ks_loading.load_session_from_conf_options(
-                CONF, GROUP, auth=auth)
-        # The set_default()s of [placement] do not survive CONF.reset():
-        # fall back explicitly, as blazar.clients.nova does.
-        return ks_loading.load_adapter_from_conf_options(
-            CONF, GROUP, session=session, raise_exc=False,
-            service_type=opts.service_type or 'placement',
-            interface=opts.valid_interfaces or ['internal', 'public'],
-            default_microversion=opts.api_microversion or '1.39')
-    except ks_exc.ClientException as exc:
-        raise exceptions.PlacementUnavailable(reason=str(exc)) from exc
+    ``[placement]``; every request carries ``api_microversion``."""
+    return adapters.adapter_from_conf(
+        GROUP, 'placement', exceptions.PlacementUnavailable, session=session,
+        default_microversion=CONF[GROUP].api_microversion or '1.39')
 
 
 def _inventory(total, reserved=0, min_unit=1, max_unit=None, step_size=1,
@@ -152,27 +110,8 @@ class PlacementClient:
     def _call(self, method, path, body=None):
         """``(status, JSON body or None)`` of a 2xx answer, else
         ``_HttpError``; transport failures become ``blazar.exceptions``."""
-        kwargs = {'raise_exc': False}
-        if body is not None:
-            kwargs['json'] = body
-        try:
-            resp = self.adapter.request(path, method, **kwargs)
-        except ks_exc.ConnectionError as exc:
-            raise exceptions.PlacementUnavailable(reason=str(exc)) from exc
-        except (ks_exc.EndpointNotFound, ks_exc.MissingAuthPlugin,
-                ks_exc.AuthorizationFailure, ks_exc.DiscoveryFailure) as exc:
-            raise exceptions.PlacementUnavailable(reason=str(exc)) from exc
-        except ks_exc.ClientException as exc:
-            raise exceptions.PlacementError(reason=str(exc)) from exc
-        if not 200 <= resp.status_code < 300:
-            raise _http_error(resp)
-        if resp.status_code == 204 or not resp.content:
-            return resp.status_code, None
-        try:
-            return resp.status_code, resp.json()
-        except ValueError as exc:
-            raise exceptions.PlacementError(
-                reason='invalid JSON from %s %s' % (method, path)) from exc
+        return adapters.call(self.adapter, method, path, body, _http_error,
+                             exceptions.PlacementUnavailable, exceptions.PlacementError)
 
     def _rp_call(self, rp_uuid, method, path, body=None):
         """A call about one provider: 404 -> ResourceProviderNotFound."""
