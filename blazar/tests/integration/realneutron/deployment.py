@@ -8,8 +8,8 @@ Neutron is reached through keystoneauth's standard options only
 import uuid
 
 from blazar.tests import backends
-from blazar.tests.integration.realnova import deployment as realnova_deployment
 from blazar.tests.integration.realneutron import stack as realneutron_stack
+from blazar.tests.integration.realnova import deployment as realnova_deployment
 
 
 class Blazar(realnova_deployment.Blazar):

@@ -28,11 +28,12 @@ import ipaddress
 import pathlib
 import signal
 import time
+import uuid
 
 import requests
 
-from blazar.tests.integration.realnova import stack as realnova_stack
 from blazar.tests.integration.realneutron import install
+from blazar.tests.integration.realnova import stack as realnova_stack
 
 PUBLIC = 'public'
 PUBLIC_CIDR = '203.0.113.0/24'
@@ -56,7 +57,7 @@ class RealNeutron(realnova_stack.RealNova):
         self.logs_dir = self.workdir / 'logs'
         self.say = say
         self.hosts = []
-        self.tag = realnova_stack.uuid.uuid4().hex[:8]
+        self.tag = uuid.uuid4().hex[:8]
         self.port = realnova_stack.free_port()
         self.url = 'http://127.0.0.1:%d' % self.port
         self.databases = {'neutron': 'rneu_%s_neutron' % self.tag}
