@@ -66,6 +66,7 @@ class RealNeutron(realnova_stack.RealNova):
         self._admin_db = None
         self.public = None          # the external network, once started
         self.subnet = None
+        self._tenant_networks = {}
 
     # --- life cycle -----------------------------------------------------------
     def start(self):
@@ -118,6 +119,33 @@ class RealNeutron(realnova_stack.RealNova):
         network = ipaddress.ip_network(PUBLIC_CIDR)
         first = ipaddress.ip_address(POOL[1]) + 1
         return [str(first + i) for i in range(count) if first + i in network]
+
+    def tenant_port(self, project):
+        """A new port of ``project`` on a tenant network that a router joins
+        to the public network: what a floating IP can be associated with
+        (the network, its subnet and the router are made on first use)."""
+        if project not in self._tenant_networks:
+            net = self._create('network', {'name': 'net-%s' % project,
+                                           'project_id': project})
+            subnet = self._create('subnet', {
+                'network_id': net['id'], 'project_id': project, 'ip_version': 4,
+                'cidr': '10.0.0.0/24', 'enable_dhcp': False})
+            router = self._create('router', {
+                'name': 'router-%s' % project, 'project_id': project,
+                'external_gateway_info': {'network_id': self.public['id']}})
+            resp = self.request('PUT', '/routers/%s/add_router_interface' % router['id'],
+                                {'subnet_id': subnet['id']})
+            if resp.status_code != 200:
+                raise StackError('router interface: %s %s' % (resp.status_code, resp.text))
+            self._tenant_networks[project] = net
+        return self._create('port', {'network_id': self._tenant_networks[project]['id'],
+                                     'project_id': project})
+
+    def _create(self, kind, body):
+        resp = self.request('POST', '/%ss' % kind, {kind: body})
+        if resp.status_code != 201:
+            raise StackError('%s: %s %s' % (kind, resp.status_code, resp.text))
+        return resp.json()[kind]
 
     # --- configuration --------------------------------------------------------
     def _write_configs(self):

@@ -122,10 +122,19 @@ def test_floatingip_lease_through_its_whole_life(blazar, realneutron):
     assert sorted(made) == sorted(addresses)
     assert {f['project_id'] for f in made.values()} == {PROJECT}
 
+    # The tenant puts one on a port of theirs.
+    port = realneutron.tenant_port(PROJECT)
+    resp = realneutron.request('PUT', '/floatingips/%s' % made[addresses[0]]['id'],
+                               {'floatingip': {'port_id': port['id']}})
+    assert resp.status_code == 200, resp.text
+    assert realneutron.floatingips()[addresses[0]]['port_id'] == port['id']
+
+    # The end takes it off the port and deletes every address (not the port).
     resp = blazar.api.as_user(OWNER).put('/leases/%s' % lease['id'], {'end_date': 'now'})
     assert resp.status_code == 200, resp.text
     wait_for_lease(blazar, lease['id'], 'TERMINATED')
     wait_for('the floating IPs deleted from Neutron',
              lambda: not realneutron.floatingips(), blazar)
+    assert realneutron.request('GET', '/ports/%s' % port['id']).status_code == 200
     # Addresses that only ended leases held can be unregistered.
     unregister(blazar, ids)
