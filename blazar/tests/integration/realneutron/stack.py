@@ -166,7 +166,7 @@ class RealNeutron(realnova_stack.RealNova):
             'oslo_messaging_notifications': {'driver': 'noop'},
         }))
         (self.etc / 'ml2_conf.ini').write_text(realnova_stack._ini({
-            'ml2': {'type_drivers': 'flat,vxlan', 'tenant_network_types': 'vxlan',
+            'ml2': {'type_drivers': 'flat,vxlan', 'project_network_types': 'vxlan',
                     'mechanism_drivers': '', 'extension_drivers': 'port_security'},
             'ml2_type_flat': {'flat_networks': PUBLIC},
             'ml2_type_vxlan': {'vni_ranges': '1:1000'},
