@@ -62,6 +62,11 @@ class JsonErrors:
             allow = _allow(request.path_info)
             if allow:
                 response.headers['Allow'] = allow
+        if response.status_int in (204, 304) and response.body:
+            # Pecan renders a controller's None as ``null`` even for a 204:
+            # a body there is left on a persistent connection and read as
+            # the start of the next response (``BadStatusLine: nullHTTP/1.1``).
+            response.body = b''
         if 400 <= response.status_int < 500:
             log_refusal(environ, response)
         return response(environ, start_response)

@@ -166,6 +166,9 @@ def test_delete(api):
     lease = api.post('/v1/leases', lease_body()).json()['lease']
     resp = api.delete('/v1/leases/%s' % lease['id'])
     assert resp.status_code == 204 and resp.content == b''
+    # Nothing after the headers either (requests would not read it; it
+    # would be taken for the next response of the connection).
+    assert resp.headers.get('Content-Length') in (None, '0')
     assert api.get('/v1/leases/%s' % lease['id']).status_code == 404
     assert api.delete('/v1/leases/%s' % lease['id']).status_code == 404
 

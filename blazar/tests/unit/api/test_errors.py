@@ -223,3 +223,12 @@ def test_success_and_redirects_pass_unchanged(status):
     assert response.status_int == status
     assert response.content_type == 'text/html'
     assert response.body == body
+
+
+@pytest.mark.parametrize('status', [204, 304])
+def test_no_content_answers_carry_no_body(status):
+    # Pecan renders None as 'null' even under a 204.
+    response = through(answering(status, b'null', content_type='application/json'))
+    assert response.status_int == status
+    assert response.body == b''
+    assert response.headers.get('Content-Length') in (None, '0')
