@@ -78,6 +78,11 @@ PROJECTLESS_ROUTES = [
     ('GET', '/calendar?hosts=true', None, _admin_only(200)),
     ('GET', '/usage', None, _all(200)),
     ('GET', '/preemptions', None, _admin_only(200)),
+    # The deployment loads no floating-IP plugin: policy is what is checked.
+    ('GET', '/floatingips', None, _all(PASSES)),
+    ('GET', '/floatingips/unknown-fip', None, _all(PASSES)),
+    ('POST', '/floatingips', {}, _admin_only(PASSES)),
+    ('DELETE', '/floatingips/unknown-fip', None, _admin_only(PASSES)),
     ('GET', '/openapi.json', None, _all(200)),
     ('GET', '', None, _all(200)),     # /v1 itself
 ]
@@ -218,6 +223,7 @@ def _route(method, path):
     path = re.sub(r'\{(lease|fresh)\}', '{lease_id}', path.split('?')[0])
     path = re.sub(r'\{(host|new_host_id)\}', '{host_id}', path)
     path = path.replace('/properties/gpu', '/properties/{name}')
+    path = path.replace('/floatingips/unknown-fip', '/floatingips/{floatingip_id}')
     return method, '/v1' + path
 
 
