@@ -121,6 +121,7 @@ def check_replaced(api, cloud, lease, lost, active):
     assert reservation['missing_resources'] is False
     assert lease['degraded'] is False
     assert reservation['resources_changed'] is active
+    settled()   # the store decided; the converger makes Nova follow
     if active:
         assert in_pool(cloud, reservation['id']) == now_held
         assert now_held[0] not in in_pool(cloud, 'freepool')
