@@ -6,39 +6,17 @@ reservation; an active lease that grows gets its new address at once; a
 tenant's association with a port is undone at the end, and every address
 is deleted (conftest.py says what runs).
 """
-import datetime
-import time
 
 import pytest
+
+from blazar.tests.integration.realnova.test_realnova import in_minutes
+from blazar.tests.integration.realnova.test_realnova import wait_for
+from blazar.tests.integration.realnova.test_realnova import wait_for_lease
 
 pytestmark = pytest.mark.realneutron
 
 OWNER = 'alice:proj1'
 PROJECT = 'proj1'
-LEASE_TIMEOUT = 180
-
-
-def in_minutes(minutes):
-    moment = datetime.datetime.utcnow() + datetime.timedelta(minutes=minutes)
-    return moment.strftime('%Y-%m-%d %H:%M')
-
-
-def wait_for(what, condition, blazar, timeout=LEASE_TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError('timed out waiting for %s\n%s' % (what, blazar.logs()))
-
-
-def wait_for_lease(blazar, lease_id, status):
-    def reached():
-        lease = blazar.api.get('/leases/%s' % lease_id).json()['lease']
-        assert lease['status'] != 'ERROR', lease
-        return lease if lease['status'] == status else None
-    return wait_for('lease %s %s' % (lease_id, status), reached, blazar)
 
 
 def register(blazar, network, *addresses):
