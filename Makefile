@@ -1,6 +1,9 @@
 # The two commands of the README's quick start, and a few helpers.
 VENV ?= .venv
 PYTEST_ARGS ?=
+# Test workers (pytest-xdist): the suite waits on servers and timers more
+# than it computes, so more workers than cores pay off.
+WORKERS ?= 4
 
 .PHONY: start test lint venv unit functional clean
 
@@ -11,7 +14,7 @@ start: venv
 ## Run the whole test suite (real MariaDB/PostgreSQL/RabbitMQ tests skip,
 ## naming the server, where one does not answer).
 test: venv
-	$(VENV)/bin/python -m pytest -q -ra blazar/tests $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -q -ra -n $(WORKERS) --dist loadgroup blazar/tests $(PYTEST_ARGS)
 
 ## The linter CI runs before the tests: ruff (pyproject.toml) and bashate.
 lint: venv

@@ -87,3 +87,30 @@ def sqlite_database(_database_pool):
     _use_database(db)
     yield db
     db_api.reset_facade()
+
+
+# Fixtures of a wider scope that are cheap enough to make once per worker.
+_PER_WORKER = {'shared_stack', 'openapi_responses', '_database_pool'}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (``--dist loadgroup``), keep together the tests
+    that share a costly fixture of module, package or session scope (a
+    Keystone, a real Nova, a Horizon, a built wheel), so each is started
+    once, on one worker; every other test goes to whichever worker is free."""
+    for item in items:
+        group = _costly_scope(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def _costly_scope(item):
+    info = getattr(item, '_fixtureinfo', None)
+    if info is None:
+        return None
+    owners = [definition.baseid
+              for name, definitions in info.name2fixturedefs.items()
+              if name not in _PER_WORKER
+              for definition in definitions
+              if definition.scope != 'function' and definition.baseid]  # '': pytest's own
+    return min(owners, key=len, default=None)

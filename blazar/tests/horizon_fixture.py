@@ -3,7 +3,7 @@ Chromium, for the browser tests of the Reservations panel.
 
 Horizon and blazar-dashboard come from the package index into their own
 virtualenv (their pins clash with the project's), under
-``.state/horizon-venv`` of the checkout (``$BLAZAR_HORIZON_VENV``
+the machine's test cache (blazar/tests/cache.py; ``$BLAZAR_HORIZON_VENV``
 overrides). It is built once, under a file lock, and reused while its
 marker names the same packages; the panel files are enabled and the static
 files collected and compressed at that time, so a start only launches the
@@ -27,11 +27,12 @@ import time
 
 import requests
 
+from blazar.tests import cache
 from blazar.tests import keystone_fixture
+from blazar.tests import ports
 
 ROOT = keystone_fixture.ROOT
-VENV = pathlib.Path(os.environ.get('BLAZAR_HORIZON_VENV')
-                    or ROOT / '.state' / 'horizon-venv')
+VENV = cache.venv('horizon-venv', 'BLAZAR_HORIZON_VENV')
 # The newest Horizon with blazar-dashboard 15.0.0 (it asks only
 # horizon>=17.1.0), both for Python 3.11; pinned so a new release cannot
 # change the tier under our feet. Not 16.0.0: its only change is an import
@@ -153,7 +154,7 @@ def ensure_chromium(say=print):
     """The path of Debian's Chromium, installing the package when missing."""
     if CHROMIUM.exists():
         return CHROMIUM
-    lock_path = ROOT / '.state' / 'chromium-install.lock'
+    lock_path = cache.CACHE / 'chromium-install.lock'
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, 'w') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -189,7 +190,7 @@ class Horizon:
         self.python = pathlib.Path(python)
         self.workdir = pathlib.Path(workdir)
         self.keystone_url = keystone_url
-        self.port = keystone_fixture.free_port()
+        self.port = ports.free_port()
         self.url = 'http://127.0.0.1:%d' % self.port
         self._proc = None
         self._log = None

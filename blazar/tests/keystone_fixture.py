@@ -1,8 +1,8 @@
 """A real Keystone on loopback, for the tests that need real tokens.
 
 Keystone is installed from the package index into its own virtualenv (not
-the project's: its pins would clash), under ``.state/keystone-venv`` of the
-checkout (``$BLAZAR_KEYSTONE_VENV`` overrides), created on first use and
+the project's: its pins would clash), under the machine's test cache
+(blazar/tests/cache.py; ``$BLAZAR_KEYSTONE_VENV`` overrides), created on first use and
 reused while its marker names the same packages. If the install fails
 (no index, no network) the tests that need Keystone skip, saying so; they
 never pretend.
@@ -32,7 +32,6 @@ import pathlib
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -41,9 +40,11 @@ from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 
+from blazar.tests import cache
+from blazar.tests import ports
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-VENV = pathlib.Path(os.environ.get('BLAZAR_KEYSTONE_VENV')
-                    or ROOT / '.state' / 'keystone-venv')
+VENV = cache.venv('keystone-venv', 'BLAZAR_KEYSTONE_VENV')
 PACKAGES = ('keystone==30.0.0', 'gunicorn')
 INSTALL_TIMEOUT = 900
 DOMAIN = 'Default'
@@ -192,12 +193,6 @@ def die_with_parent():
         pass
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 def ensure_venv(say=print):
     """The Keystone virtualenv's bin directory, installing it if needed."""
     marker = VENV / '.blazar-packages'
@@ -232,7 +227,7 @@ class Keystone:
         self.workers = workers
         self.bin = pathlib.Path(bin_dir)
         self.workdir = pathlib.Path(workdir)
-        self.port = free_port()
+        self.port = ports.free_port()
         self.url = 'http://127.0.0.1:%d' % self.port
         self.auth_url = self.url + '/v3'
         self.config = self.workdir / 'keystone.conf'
@@ -432,6 +427,14 @@ class Keystone:
             return None
         assert resp.status_code == 200, resp.text
         return resp.json()['trust']
+
+    def wait_for_trust_gone(self, trust_id, user, timeout=30):
+        """Blazar deletes a trust after the commit that lets it go (a
+        deferred call), so a test waits for it rather than reading at once."""
+        deadline = time.monotonic() + timeout
+        while self.get_trust(trust_id, user) is not None:
+            assert time.monotonic() < deadline, 'trust %s never deleted' % trust_id
+            time.sleep(0.2)
 
     def trusts_of(self, user):
         """Ids of the trusts ``user`` gave."""

@@ -25,6 +25,7 @@ import pytest
 import sqlalchemy as sa
 
 from blazar.tests import keystone_fixture
+from blazar.tests import ports
 
 SEARCH_PATH = os.pathsep.join([os.environ.get('PATH', ''), '/usr/sbin', '/usr/bin']
                               + sorted(glob.glob('/usr/lib/postgresql/*/bin'), reverse=True))
@@ -63,7 +64,7 @@ class PrivateMariaDB:
     def __init__(self, workdir):
         self.workdir = workdir
         self.datadir = workdir / 'data'
-        self.port = keystone_fixture.free_port()
+        self.port = ports.free_port()
         self.url = 'mysql+pymysql://root@127.0.0.1:%d' % self.port
         self._server = _binary('MariaDB', 'mariadbd', 'mysqld')
         self._proc = None
@@ -124,7 +125,7 @@ class PrivatePostgreSQL:
         self.root = tempfile.mkdtemp(prefix='blazar-pg-')
         if self._as_user:
             os.chown(self.root, owner.pw_uid, owner.pw_gid)
-        self.port = keystone_fixture.free_port()
+        self.port = ports.free_port()
         self.url = 'postgresql+psycopg2://postgres@127.0.0.1:%d' % self.port
         self._running = False
         try:

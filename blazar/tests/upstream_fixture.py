@@ -3,7 +3,7 @@
 The conversion of an upstream database (blazar/db/migration/upstream.py)
 is tested on databases made by upstream's own ``blazar-db-manage``. Upstream
 Blazar is installed from the package index into a virtualenv of its own
-under ``.state/blazar18-venv`` of the checkout (``$BLAZAR_UPSTREAM_VENV``
+in the machine's test cache (blazar/tests/cache.py; ``$BLAZAR_UPSTREAM_VENV``
 overrides), once, and reused while its marker names the same packages; the
 tests skip, saying why, when the index cannot be reached. Only these tests
 run it, as a separate program: the service never imports upstream code.
@@ -18,18 +18,17 @@ same result on an empty database, and stamped; upstream's own command then
 runs the rest.
 """
 import fcntl
-import os
 import pathlib
 import subprocess
 import time
 
 import sqlalchemy as sa
 
+from blazar.tests import cache
 from blazar.tests import keystone_fixture
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-VENV = pathlib.Path(os.environ.get('BLAZAR_UPSTREAM_VENV')
-                    or ROOT / '.state' / 'blazar18-venv')
+VENV = cache.venv('blazar18-venv', 'BLAZAR_UPSTREAM_VENV')
 PACKAGES = ('blazar==18.0.0', 'PyMySQL', 'psycopg2-binary')
 INSTALL_TIMEOUT = 900
 HEAD = '553383923ca0'

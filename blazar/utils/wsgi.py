@@ -74,6 +74,10 @@ class _ServerHandler(simple_server.ServerHandler):
 
 class _Handler(simple_server.WSGIRequestHandler):
     protocol_version = 'HTTP/1.1'
+    # wsgiref writes the status line, the headers and the body separately:
+    # with Nagle's algorithm on, a persistent connection's later writes wait
+    # for the client's delayed ACK, 40 ms a response.
+    disable_nagle_algorithm = True
     # An idle persistent connection is closed after this many seconds.
     timeout = 60
 

@@ -3,7 +3,6 @@
 import datetime
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,19 +12,15 @@ from keystoneauth1 import session
 import pytest
 import requests
 
+from blazar.tests import ports
+
 BIN = os.path.dirname(sys.executable)
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope='module')
 def blazar_all(tmp_path_factory):
     state = tmp_path_factory.mktemp('blazar-all')
-    port, sim_port = _free_port(), _free_port()
+    port, sim_port = ports.free_port(), ports.free_port()
     config = state / 'blazar.conf'
     # Only the ports: the store is the embedded default's own, ./.state
     # under the working directory, which does not exist yet.

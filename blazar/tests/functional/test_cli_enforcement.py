@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from blazar.tests import policy_server
-from blazar.tests.functional.test_cli import _free_port
+from blazar.tests import ports
 from blazar.tests.functional.test_cli import BIN
 from blazar.tests.functional.test_cli import cli
 from blazar.tests.functional.test_cli import cli_json
@@ -41,7 +41,7 @@ def policy():
 @pytest.fixture(scope='module')
 def enforcing_blazar(tmp_path_factory, policy):
     state = tmp_path_factory.mktemp('blazar-all-enforcing')
-    port, sim_port = _free_port(), _free_port()
+    port, sim_port = ports.free_port(), ports.free_port()
     config = state / 'blazar.conf'
     config.write_text(CONFIG.format(state=state, port=port, sim_port=sim_port,
                                     policy=policy.url))

@@ -7,7 +7,7 @@ import pytest
 
 from blazar.api import app as api_app
 from blazar.clients import keystone
-from blazar.tests import keystone_fixture
+from blazar.tests import ports
 from blazar.tests.functional.conftest import Api
 from blazar.utils import wsgi
 
@@ -37,7 +37,7 @@ def unreachable_keystone(config):
     opts = ks_loading.get_auth_plugin_conf_options('password')
     config.register_opts(opts, group='trustee')
     config.set_override('auth_strategy', 'keystone')
-    port = keystone_fixture.free_port()        # nothing listens there
+    port = ports.free_port()        # nothing listens there
     for key, value in {'auth_type': 'password',
                        'auth_url': 'http://127.0.0.1:%d/v3' % port,
                        'username': 'blazar', 'password': 'secret',

@@ -5,7 +5,6 @@ etc/blazar/blazar-api-uwsgi.ini)."""
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from blazar.db import api as db_api
 from blazar.db import migration
 from blazar.manager import service as manager_service
 from blazar.tests import backends
+from blazar.tests import ports
 
 CONF = cfg.CONF
 BIN = os.path.dirname(sys.executable)
@@ -37,12 +37,6 @@ def post_worker_init(worker):
     from blazar.manager import service
     service.ManagerService().start()
 '''
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -73,7 +67,7 @@ class Gunicorn:
         if not os.path.exists(GUNICORN):
             pytest.skip('gunicorn is not installed in %s (pip install gunicorn; it is '
                         'in test-requirements.txt)' % BIN)
-        self.port = free_port()
+        self.port = ports.free_port()
         self.url = 'http://127.0.0.1:%d' % self.port
         conf_py = tmp_path / 'gunicorn.conf.py'
         # No control socket in $HOME (gunicorn >= 24; older ones ignore it).
@@ -188,7 +182,7 @@ def test_the_example_uwsgi_configuration_serves_the_api(tmp_path, migrated_sqlit
         pytest.skip('uwsgi is not installed (pip install uwsgi into the venv to '
                     'check etc/blazar/blazar-api-uwsgi.ini)')
     config_file = write_config(tmp_path, migrated_sqlite, 'fake:/', 'blazar.manager')
-    port = free_port()
+    port = ports.free_port()
     with open(UWSGI_INI) as f:
         ini = f.read()
     ini = re.sub(r'(?m)^env = BLAZAR_CONFIG_FILE=.*$',

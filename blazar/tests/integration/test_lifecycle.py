@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from blazar.simulator import server as sim_server
 from blazar.simulator import state as sim_state
 from blazar.tests import backends
-from blazar.tests.integration.test_processes import _free_port
+from blazar.tests import ports
 from blazar.tests.integration.test_processes import Deployment
 
 BIN = os.path.dirname(sys.executable)
@@ -171,7 +171,7 @@ def test_sigterm_during_cloud_work_leaves_nothing_claimed(running):
 def test_ctrl_c_stops_blazar_all_gracefully(tmp_path):
     """The quick start's Ctrl-C (SIGINT to the whole process group) stops
     as SIGTERM does: the worker lets go of its claims and exits 0."""
-    port, sim_port = _free_port(), _free_port()
+    port, sim_port = ports.free_port(), ports.free_port()
     config = tmp_path / 'blazar.conf'
     config.write_text('[api]\nbind_port = %d\n[simulator]\nbind_port = %d\n'
                       % (port, sim_port))

@@ -13,7 +13,6 @@ import email.parser
 import os
 import pathlib
 import re
-import socket
 import subprocess
 import sys
 import tarfile
@@ -22,6 +21,8 @@ import zipfile
 
 import pytest
 import requests
+
+from blazar.tests import ports
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 SDIST_HAS = ('LICENSE', 'README.md', 'requirements.txt', 'test-requirements.txt',
@@ -37,12 +38,6 @@ WHEEL_HAS = ('blazar/db/migration/alembic.ini',
              'blazar/db/migration/alembic_migrations/script.py.mako',
              'blazar/db/migration/alembic_migrations/versions/0001_initial.py',
              'blazar/wsgi/api.py', 'blazar/api/wsgi.py')
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def _run(cmd, cwd, timeout=900, env=None):
@@ -140,7 +135,7 @@ def test_installed_wheel_migrates_a_database_and_serves_the_api(built, tmp_path)
                  cwd=tmp_path, env=env)
     assert where.stdout.strip().startswith(str(venv)), where.stdout + where.stderr
 
-    port, sim_port = _free_port(), _free_port()
+    port, sim_port = ports.free_port(), ports.free_port()
     config = tmp_path / 'blazar.conf'
     config.write_text('[DEFAULT]\nauth_strategy = noauth\n'
                       '[database]\nconnection = sqlite:///%s\n'

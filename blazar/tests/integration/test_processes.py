@@ -3,7 +3,6 @@ separate processes over RabbitMQ on MariaDB, Nova played by blazar-simulator,
 driven with the `openstack reservation` CLI."""
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,16 +13,11 @@ import requests
 import sqlalchemy as sa
 
 from blazar.tests import backends
+from blazar.tests import ports
 from blazar.tests.functional.test_cli import cli
 from blazar.tests.functional.test_cli import cli_json
 
 BIN = os.path.dirname(sys.executable)
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 class Processes:
@@ -113,9 +107,9 @@ class Deployment:
                     extra, apis, simulator)
 
     def _start(self, workdir, url, managers, extra, apis, simulator):
-        api_ports = [_free_port() for _ in range(apis)]
+        api_ports = [ports.free_port() for _ in range(apis)]
         api_port = api_ports[0]
-        self.sim_port = int(simulator.url.rsplit(':', 1)[1]) if simulator else _free_port()
+        self.sim_port = int(simulator.url.rsplit(':', 1)[1]) if simulator else ports.free_port()
         self.config = workdir / 'blazar.conf'
         sim = 'http://127.0.0.1:%d' % self.sim_port
         self.config.write_text('\n'.join([

@@ -11,7 +11,7 @@ import time
 import requests
 
 from blazar.tests import backends
-from blazar.tests.integration.test_processes import _free_port
+from blazar.tests import ports
 from blazar.tests.integration.test_processes import Deployment
 
 BIN = os.path.dirname(sys.executable)
@@ -19,7 +19,7 @@ NOVA = {'X-Auth-Token': 'admin:admin'}
 
 
 def _simulator(tmp_path, *lines):
-    port = _free_port()
+    port = ports.free_port()
     config = tmp_path / ('sim-%d.conf' % port)
     config.write_text('\n'.join(['[simulator]', 'bind_port = %d' % port, 'hosts = 2']
                                 + list(lines)) + '\n')

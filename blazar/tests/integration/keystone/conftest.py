@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from blazar.tests import backends
 from blazar.tests import keystone_fixture
+from blazar.tests import ports
 
 BIN = os.path.dirname(sys.executable)
 
@@ -173,7 +174,7 @@ def running_deployment(keystone, workdir, plugins='physical.host.plugin'):
     admin = sa.create_engine(backends.MARIADB_URL, isolation_level='AUTOCOMMIT')
     with admin.connect() as conn:
         conn.execute(sa.text('CREATE DATABASE %s' % db_name))
-    api_port, sim_port = keystone_fixture.free_port(), keystone_fixture.free_port()
+    api_port, sim_port = ports.free_port(), ports.free_port()
     config = workdir / 'blazar.conf'
     config.write_text(blazar_config(
         keystone, '%s/%s?charset=utf8mb4' % (backends.MARIADB_URL, db_name),

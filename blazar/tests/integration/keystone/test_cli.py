@@ -57,4 +57,4 @@ def test_a_tenant_creates_and_lists_a_lease_with_a_password(deployment):
     other = _json(openstack(keystone, 'a-reader', 'lease', 'list', '-f', 'json'))
     assert 'cli-lease' not in {row['name'] for row in other}
     openstack(keystone, 'b-member', 'lease', 'delete', 'cli-lease')
-    assert keystone.get_trust(lease['trust_id'], 'b-member') is None
+    keystone.wait_for_trust_gone(lease['trust_id'], 'b-member')

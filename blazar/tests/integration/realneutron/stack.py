@@ -32,6 +32,7 @@ import uuid
 
 import requests
 
+from blazar.tests import ports
 from blazar.tests.integration.realneutron import install
 from blazar.tests.integration.realnova import stack as realnova_stack
 
@@ -58,7 +59,7 @@ class RealNeutron(realnova_stack.RealNova):
         self.say = say
         self.hosts = []
         self.tag = uuid.uuid4().hex[:8]
-        self.port = realnova_stack.free_port()
+        self.port = ports.free_port()
         self.url = 'http://127.0.0.1:%d' % self.port
         self.databases = {'neutron': 'rneu_%s_neutron' % self.tag}
         self.vhost = None

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from blazar.tests import backends
 from blazar.tests import keystone_fixture
+from blazar.tests import ports
 from blazar.tests.integration.realnova import stack as realnova_stack
 
 BIN = os.path.dirname(sys.executable)
@@ -61,7 +62,7 @@ class Blazar:
         self.workdir = workdir
         self.db_name = 'blazar_rn_%s' % uuid.uuid4().hex[:8]
         self.db_url = '%s/%s?charset=utf8mb4' % (backends.MARIADB_URL, self.db_name)
-        self.port = realnova_stack.free_port()
+        self.port = ports.free_port()
         self.url = 'http://127.0.0.1:%d/v1' % self.port
         self.api = Api(self.url)
         self.config = workdir / 'blazar.conf'

@@ -2,7 +2,8 @@
 kept outside the checkout so that later runs (and later clean clones) reuse
 them.
 
-``$RN_HOME`` (default ``/tmp/realnova``) holds ``venvs/nova`` (nova,
+``$RN_HOME`` (default ``realnova`` in the machine's test cache,
+blazar/tests/cache.py) holds ``venvs/nova`` (nova,
 openstack-placement, the blazar-nova scheduler filter, gunicorn, PyMySQL)
 and ``venvs/glance`` (glance, only so that Nova can resolve an image). Each
 is created on first use, both at once, and reused while its marker names
@@ -18,17 +19,18 @@ RabbitMQ do not answer.
 """
 import fcntl
 import hashlib
-import os
 import pathlib
 import shutil
 import subprocess
 import sys
 import time
 
+from blazar.tests import cache
+
 HERE = pathlib.Path(__file__).resolve().parent
 NOVA_SIDE = HERE / 'nova_side'          # modules loaded by the Nova processes
 CONSTRAINTS = HERE / 'constraints.txt'
-HOME = pathlib.Path(os.environ.get('RN_HOME') or '/tmp/realnova')
+HOME = cache.venv('realnova', 'RN_HOME')
 VENVS = HOME / 'venvs'
 INSTALL_TIMEOUT = 1200
 PACKAGES = {

@@ -27,7 +27,6 @@ import os
 import pathlib
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.parse
@@ -38,6 +37,7 @@ import sqlalchemy as sa
 
 from blazar.tests import backends
 from blazar.tests import keystone_fixture
+from blazar.tests import ports
 from blazar.tests.integration.realnova import install
 
 IMAGE_ID = '11111111-2222-3333-4444-555555555555'
@@ -57,12 +57,6 @@ class StackError(Exception):
     """The stack did not come up; the message carries the logs' tails."""
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 class RealNova:
     """One stack: ``start()``, the scenarios, ``stop()`` (see above)."""
 
@@ -74,7 +68,7 @@ class RealNova:
         self.say = say
         self.hosts = ['host%d' % i for i in range(1, computes + 1)]
         self.tag = uuid.uuid4().hex[:8]
-        self.ports = {name: free_port() for name in ('nova', 'placement', 'glance', 'stub')}
+        self.ports = {name: ports.free_port() for name in ('nova', 'placement', 'glance', 'stub')}
         self.nova_url = 'http://127.0.0.1:%d/v2.1' % self.ports['nova']
         self.placement_url = 'http://127.0.0.1:%d' % self.ports['placement']
         self.glance_url = 'http://127.0.0.1:%d' % self.ports['glance']
