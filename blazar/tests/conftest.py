@@ -93,6 +93,7 @@ def sqlite_database(_database_pool):
 _PER_WORKER = {'shared_stack', 'openapi_responses', '_database_pool'}
 
 
+@pytest.hookimpl(tryfirst=True)   # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist (``--dist loadgroup``), keep together the tests
     that share a costly fixture of module, package or session scope (a
