@@ -13,8 +13,12 @@ start: venv
 
 ## Run the whole test suite (real MariaDB/PostgreSQL/RabbitMQ tests skip,
 ## naming the server, where one does not answer).
+## The tests marked exclusive (they stop a shared server) run after, alone.
 test: venv
-	$(VENV)/bin/python -m pytest -q -ra -n $(WORKERS) --dist loadgroup blazar/tests $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -q -ra -n $(WORKERS) --dist loadgroup -m 'not exclusive' \
+		blazar/tests $(PYTEST_ARGS); parallel=$$?; \
+	$(VENV)/bin/python -m pytest -q -ra -m exclusive blazar/tests $(PYTEST_ARGS); \
+	alone=$$?; [ $$parallel -eq 0 ] && { [ $$alone -eq 0 ] || [ $$alone -eq 5 ]; }
 
 ## The linter CI runs before the tests: ruff (pyproject.toml) and bashate.
 lint: venv

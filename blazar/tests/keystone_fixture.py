@@ -215,12 +215,13 @@ def ensure_venv(say=print):
 class Keystone:
     """One Keystone server for a test session (see the module docstring)."""
 
-    def __init__(self, bin_dir, workdir, hash_rounds=FAST_HASH_ROUNDS, workers=1,
+    def __init__(self, bin_dir, workdir, hash_rounds=FAST_HASH_ROUNDS, workers=3,
                  extra_config=()):
         """``hash_rounds``: bcrypt rounds of the users' passwords (the
         fewest Keystone accepts by default, so that tests are quick; None
         for Keystone's own default, 12, as in production: about 0.3 s of
-        CPU per password check). ``workers``: gunicorn worker processes.
+        CPU per password check). ``workers``: gunicorn worker processes, each
+        answering one request at a time.
         ``extra_config``: more lines of keystone.conf (sections included)."""
         self.hash_rounds = hash_rounds
         self.extra_config = list(extra_config)
@@ -261,7 +262,11 @@ class Keystone:
         env = dict(os.environ, OS_KEYSTONE_CONFIG_FILES=str(self.config))
         self._proc = subprocess.Popen(
             [str(self.bin / 'gunicorn'), '--bind', '127.0.0.1:%d' % self.port,
-             '--workers', str(self.workers), '--threads', '4', '--worker-class', 'gthread',
+             # One request at a time per process: Keystone 30's auth context
+             # middleware keeps the token it validated on itself, shared by a
+             # process's threads, so a concurrent request's token (a trust-
+             # scoped one, say) could stand in for another's.
+             '--workers', str(self.workers), '--worker-class', 'sync',
              '--timeout', '120', '--chdir', str(self.workdir),
              'blazar_keystone_wsgi:application'],
             stdout=self._log, stderr=subprocess.STDOUT, env=env,

@@ -48,6 +48,7 @@ def _rabbitmqctl(*args):
                    timeout=120)
 
 
+@pytest.mark.exclusive   # the other workers' tests use this RabbitMQ
 def test_rabbitmq_going_away_is_a_clear_503_and_recovery_is_automatic(deployment):
     if shutil.which('rabbitmqctl') is None:
         pytest.skip('rabbitmqctl is not installed: cannot stop and start RabbitMQ')

@@ -2,6 +2,7 @@
 the caller to the Blazar service user, with the caller's roles and
 project), usable by the manager, deleted when the lease is deleted or has
 ended; a token that cannot delegate gets a clear 403 and nothing is kept."""
+import concurrent.futures
 import datetime
 import json
 import os
@@ -248,3 +249,20 @@ def test_the_upgrade_check_finds_the_trustee(deployment):
               if c['check'] == 'Keystone trusts']
     assert check['result'] == 0, check
     assert deployment.keystone.users['blazar'].id in check['details']
+
+
+def test_creates_beside_trust_deletions_all_get_their_trust(deployment, owner_token):
+    """Each lease deleted lets the manager delete its trust with a token
+    scoped to that trust while other leases are being created: no create
+    may be taken for a redelegation of a trust just deleted (Keystone 30
+    keeps a validated token on its middleware, shared by a process's
+    threads; the Keystone here serves one request at a time per process)."""
+    def create_then_delete(i):
+        resp = _create(deployment, owner_token, 'beside-%d' % i)
+        assert resp.status_code == 201, resp.text
+        lease_id = resp.json()['lease']['id']
+        resp = _call(deployment, owner_token, 'DELETE', '/leases/%s' % lease_id)
+        assert resp.status_code == 204, resp.text
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        list(pool.map(create_then_delete, range(12)))
