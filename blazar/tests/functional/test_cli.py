@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from blazar.tests import ports
+from blazar.tests import serving
 
 BIN = os.path.dirname(sys.executable)
 
@@ -30,19 +31,11 @@ def blazar_all(tmp_path_factory):
     proc = subprocess.Popen([os.path.join(BIN, 'blazar-all'), '--config-file', str(config)],
                             stdout=log, stderr=subprocess.STDOUT, cwd=state)
     url = 'http://127.0.0.1:%d/v1' % port
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if requests.get(url + '/leases', timeout=2).status_code == 200:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.3)
-        if proc.poll() is not None:
-            break
-    else:
+    try:
+        serving.wait_until_serving(url + '/leases', proc, state / 'blazar-all.log')
+    except AssertionError as exc:
         proc.kill()
-    if proc.poll() is not None:
-        pytest.fail('blazar-all did not start:\n%s' % (state / 'blazar-all.log').read_text())
+        pytest.fail('blazar-all did not start: %s' % exc)
     yield Running(url, 'http://127.0.0.1:%d/v2.1' % sim_port)
     proc.terminate()
     proc.wait(20)

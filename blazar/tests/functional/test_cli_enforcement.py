@@ -3,13 +3,12 @@ real `blazar-all` whose configuration switches every rule on."""
 import datetime
 import os
 import subprocess
-import time
 
 import pytest
-import requests
 
 from blazar.tests import policy_server
 from blazar.tests import ports
+from blazar.tests import serving
 from blazar.tests.functional.test_cli import BIN
 from blazar.tests.functional.test_cli import cli
 from blazar.tests.functional.test_cli import cli_json
@@ -49,16 +48,11 @@ def enforcing_blazar(tmp_path_factory, policy):
     proc = subprocess.Popen([os.path.join(BIN, 'blazar-all'), '--config-file', str(config)],
                             stdout=log, stderr=subprocess.STDOUT, cwd=state)
     url = 'http://127.0.0.1:%d/v1' % port
-    deadline = time.time() + 60
-    while time.time() < deadline and proc.poll() is None:
-        try:
-            if requests.get(url + '/leases', timeout=2).status_code == 200:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.3)
-    if proc.poll() is not None or time.time() >= deadline:
+    try:
+        serving.wait_until_serving(url + '/leases', proc, state / 'blazar-all.log')
+    except AssertionError as exc:
         proc.kill()
-        pytest.fail('blazar-all did not start:\n%s' % (state / 'blazar-all.log').read_text())
+        pytest.fail('blazar-all did not start: %s' % exc)
     yield url
     proc.terminate()
     proc.wait(20)

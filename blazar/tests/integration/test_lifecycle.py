@@ -20,6 +20,7 @@ from blazar.simulator import server as sim_server
 from blazar.simulator import state as sim_state
 from blazar.tests import backends
 from blazar.tests import ports
+from blazar.tests import serving
 from blazar.tests.integration.test_processes import Deployment
 
 BIN = os.path.dirname(sys.executable)
@@ -181,15 +182,8 @@ def test_ctrl_c_stops_blazar_all_gracefully(tmp_path):
                                  str(config)], stdout=log, stderr=subprocess.STDOUT,
                                 cwd=tmp_path, start_new_session=True)
         try:
-            deadline = time.time() + 60
-            while True:
-                assert proc.poll() is None and time.time() < deadline, log_path.read_text()
-                try:
-                    if requests.get('http://127.0.0.1:%d/v1/leases' % port,
-                                    timeout=2).status_code == 200:
-                        break
-                except requests.ConnectionError:
-                    time.sleep(0.3)
+            serving.wait_until_serving('http://127.0.0.1:%d/v1/leases' % port, proc,
+                                       log_path)
             os.killpg(proc.pid, signal.SIGINT)
             assert proc.wait(30) == 0, log_path.read_text()
         finally:

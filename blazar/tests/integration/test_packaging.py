@@ -23,6 +23,7 @@ import pytest
 import requests
 
 from blazar.tests import ports
+from blazar.tests import serving
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 SDIST_HAS = ('LICENSE', 'README.md', 'requirements.txt', 'test-requirements.txt',
@@ -154,15 +155,8 @@ def test_installed_wheel_migrates_a_database_and_serves_the_api(built, tmp_path)
                             stdout=log, stderr=subprocess.STDOUT, cwd=str(tmp_path), env=env)
     url = 'http://127.0.0.1:%d' % port
     try:
-        deadline = time.time() + 90
-        while True:
-            assert proc.poll() is None and time.time() < deadline, \
-                (tmp_path / 'blazar-all.log').read_text()[-4000:]
-            try:
-                if requests.get(url + '/v1/leases', timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.3)
+        serving.wait_until_serving(url + '/v1/leases', proc, tmp_path / 'blazar-all.log',
+                                   timeout=90)
         assert requests.get(url + '/', timeout=10).status_code == 300
         resp = requests.post(url + '/v1/os-hosts', json={'name': 'compute-1'}, timeout=30)
         assert resp.status_code == 201, resp.text

@@ -6,12 +6,12 @@ armed fault and recovers once it is cleared."""
 import os
 import subprocess
 import sys
-import time
 
 import requests
 
 from blazar.tests import backends
 from blazar.tests import ports
+from blazar.tests import serving
 from blazar.tests.integration.test_processes import Deployment
 
 BIN = os.path.dirname(sys.executable)
@@ -27,15 +27,8 @@ def _simulator(tmp_path, *lines):
     proc = subprocess.Popen([os.path.join(BIN, 'blazar-simulator'), '--config-file',
                              str(config)], stdout=log, stderr=subprocess.STDOUT)
     url = 'http://127.0.0.1:%d' % port
-    deadline = time.time() + 30
-    while True:
-        try:
-            requests.get(url + '/v2.1', timeout=5)
-            break
-        except requests.ConnectionError:
-            assert proc.poll() is None and time.time() < deadline, \
-                (tmp_path / ('sim-%d.log' % port)).read_text()
-            time.sleep(0.2)
+    serving.wait_until_serving(url + '/v2.1', proc, tmp_path / ('sim-%d.log' % port),
+                               timeout=30)
     return url, proc, log
 
 
