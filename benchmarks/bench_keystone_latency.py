@@ -26,7 +26,7 @@ over RabbitMQ on a fresh MariaDB database, and ``blazar-simulator`` with
 
 Needs MariaDB and RabbitMQ on loopback (as the tests do), uwsgi in the
 virtualenv, and the Keystone virtualenv (installed from the package index
-on first use, under .state/). Prints figures; asserts nothing.
+on first use, in the test cache, ~/.cache/blazar-tests). Prints figures; asserts nothing.
 """
 import argparse
 import collections

@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.bench_leases import Database  # noqa: E402
 from blazar.tests import backends  # noqa: E402
 from blazar.tests import keystone_fixture  # noqa: E402
+from blazar.tests import ports  # noqa: E402
 
 BIN = pathlib.Path(sys.executable).parent
 UWSGI_INI = ROOT / 'etc' / 'blazar' / 'blazar-api-uwsgi.ini'
@@ -103,8 +104,8 @@ class Deployment:
     # --- life cycle -------------------------------------------------------------
     def start(self):
         self.database = Database(self.backend, self.db_url)
-        api_port = keystone_fixture.free_port()
-        sim_port = keystone_fixture.free_port()
+        api_port = ports.free_port()
+        sim_port = ports.free_port()
         self.url = 'http://127.0.0.1:%d/v1' % api_port
         sim = 'http://127.0.0.1:%d' % sim_port
         self.config.write_text(self._config(api_port, sim_port))
