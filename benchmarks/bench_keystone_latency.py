@@ -3,8 +3,8 @@ password logins they cost (issue 14, "Measure").
 
 Sets up the production topology (benchmarks/deployment.py): a real
 Keystone at its default bcrypt cost (12 rounds, about 0.3 s of CPU per
-password check; ``--hash-rounds`` to change it) with its cache on (an
-in-process dogpile cache standing for production's memcached;
+password check; ``--hash-rounds`` to change it) with its cache on (a
+dogpile cache in a file, shared by its processes as production's memcached is;
 ``--no-keystone-cache``), ``blazar-api`` under uwsgi
 with 2 processes and ``auth_strategy = keystone``, one ``blazar-manager``
 over RabbitMQ on a fresh MariaDB database, and ``blazar-simulator`` with
@@ -54,8 +54,14 @@ BENCH_CANDIDATES = (os.environ.get('BLAZAR_BENCH_PY'),
 PHASE_LINE = re.compile(r'^(enroll|create|list|show|hosts|allocs|hostalloc|delete)\s+'
                         r'n=(\d+)')
 ENROLLED_LINE = re.compile(r'^hosts enrolled: ')
-# Keystone's cache, in process (a production Keystone uses memcached).
-KEYSTONE_CACHE = ('[cache]', 'enabled = true', 'backend = dogpile.cache.memory')
+
+
+def keystone_cache(workdir):
+    """Keystone's cache, shared by its worker processes as production's
+    memcached is (an in-process cache would leave each process its own
+    catalog: an endpoint added through one is unknown to the others)."""
+    return ('[cache]', 'enabled = true', 'backend = dogpile.cache.dbm',
+            'backend_argument = filename:%s' % (workdir / 'keystone-cache.dbm'))
 
 
 def find_bench(path):
@@ -194,8 +200,8 @@ def main(argv=None):
     parser.add_argument('--no-keystone-cache', dest='keystone_cache',
                         action='store_false',
                         help="run Keystone without its cache (production Keystones "
-                             "cache in memcached; here an in-process dogpile cache "
-                             "per worker: without it each Keystone call takes several "
+                             "cache in memcached; here a dogpile cache in a file, "
+                             "shared by the workers: without it each Keystone call takes several "
                              "times longer)")
     parser.add_argument('--noauth', action='store_true',
                         help='the same deployment without Keystone (auth_strategy = '
@@ -224,7 +230,7 @@ def main(argv=None):
             keystone = running.enter_context(keystone_fixture.running_keystone(
                 workdir / 'keystone', say, hash_rounds=args.hash_rounds,
                 workers=args.keystone_workers,
-                extra_config=KEYSTONE_CACHE if args.keystone_cache else ()))
+                extra_config=keystone_cache(workdir) if args.keystone_cache else ()))
         stack = running.enter_context(deployment.running(
             workdir=workdir / 'blazar', hosts=args.hosts, host_pattern='host-%04d',
             managers=args.managers, api_processes=args.api_processes,
