@@ -4,7 +4,8 @@ A port the kernel picks with ``bind(0)`` comes from the ephemeral range,
 which every outgoing connection also draws from, and is free again the
 moment it is returned: under several test workers, a server could find it
 taken before it binds. Each worker here has a slice of its own below the
-ephemeral range (32768 and up on Linux), and no port is handed out twice.
+ephemeral range (32768 and up on Linux), handed out in turn: a port comes
+back only once the whole slice has been used.
 """
 import itertools
 import os
@@ -23,19 +24,20 @@ def _slice():
     count = max(int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', '1')), 1) + 1
     size = (LAST - FIRST) // count
     start = FIRST + _worker() * size
-    return itertools.cycle(range(start, start + size))
+    return range(start, start + size)
 
 
-_candidates = _slice()
+_SLICE = _slice()
+_candidates = itertools.cycle(_SLICE)
 
 
 def free_port():
     """A port nothing listens on, from this worker's slice."""
-    for port in _candidates:
+    for port in itertools.islice(_candidates, len(_SLICE)):
         with socket.socket() as sock:
             try:
                 sock.bind(('127.0.0.1', port))
             except OSError:
                 continue
             return port
-    raise AssertionError('unreachable: the slice cycles')
+    raise AssertionError('every port of %s is taken' % _SLICE)
