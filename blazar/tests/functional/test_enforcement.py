@@ -337,6 +337,7 @@ def test_external_service_checks_updates_with_the_current_lease(api, stack, poli
     new_end = in_minutes(180)
     change = {'end_date': new_end, 'reservations': [{'id': res_id, 'max': 2}]}
     policy.answer('/policy/check-update', (403, {'message': 'No growing today'}))
+    settled()   # the aggregate is made after the 201: compare what is settled
     before = snapshot(api, stack.simulator.cloud)
     assert refused(api.put(ident(lease), change)) == 'No growing today'
     assert snapshot(api, stack.simulator.cloud) == before
