@@ -4,8 +4,8 @@ import time
 import requests
 
 
-def wait_until_serving(url, proc, log_path, timeout=60, status=200):
-    """Return once ``url`` answers ``status``; fail with the program's log
+def wait_until_serving(url, proc, log_path, timeout=60):
+    """Return once ``url`` answers 200; fail with the program's log
     if it exits or the time is up. A server still starting may refuse the
     connection or answer late (a loaded machine): both are waited out."""
     deadline = time.time() + timeout
@@ -15,7 +15,7 @@ def wait_until_serving(url, proc, log_path, timeout=60, status=200):
         assert time.time() < deadline, 'no answer from %s in %ss:\n%s' % (
             url, timeout, _tail(log_path))
         try:
-            if requests.get(url, timeout=5).status_code == status:
+            if requests.get(url, timeout=5).status_code == 200:
                 return
         except (requests.ConnectionError, requests.Timeout):
             pass
