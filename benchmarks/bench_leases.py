@@ -100,6 +100,24 @@ class Database:
         self.url = '%s/%s%s' % (base, self.name, suffix)
         self.shown = self.url
 
+    def statement_counts(self):
+        """The server's statement counters (MariaDB: its global status;
+        PostgreSQL: transactions of this database), for deltas over a run."""
+        if self._admin is None:
+            return {}
+        with self._admin.connect() as conn:
+            if self.backend == 'mariadb':
+                rows = conn.execute(sa.text(
+                    "SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', "
+                    "'Com_select', 'Com_insert', 'Com_update', 'Com_delete', "
+                    "'Com_commit', 'Com_rollback')")).all()
+                return {name.lower(): int(value) for name, value in rows}
+            row = conn.execute(sa.text(
+                'SELECT xact_commit, xact_rollback, tup_returned, tup_inserted, '
+                'tup_updated, tup_deleted FROM pg_stat_database WHERE datname = :name'),
+                {'name': self.name}).one()
+            return dict(row._mapping)
+
     def drop(self):
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)

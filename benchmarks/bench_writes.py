@@ -27,6 +27,7 @@ any unexpected answer. Prints figures; asserts nothing.
 import argparse
 import collections
 import datetime
+import os
 import pathlib
 import random
 import sys
@@ -124,7 +125,47 @@ class Tenant(threading.Thread):
             self.http.delete(self.url + '/leases/%s' % lease_id, timeout=120)
 
 
+def _options(settings):
+    """'section.name=value' settings as configuration file lines."""
+    lines = []
+    for setting in settings:
+        key, _, value = setting.partition('=')
+        section, _, name = key.partition('.')
+        lines += ['[%s]' % section, '%s = %s' % (name, value)]
+    return lines
+
+
+def _client_cpu():
+    times = os.times()
+    return times.user + times.system
+
+
+def report_cpu(before, after, writes):
+    """CPU milliseconds per write answered, per process, over the counted
+    window: where a saturated machine spends its cores."""
+    if not writes:
+        return
+    print()
+    print('CPU per write answered (ms), over the counted window:')
+    spent = {name: (after[name] - before.get(name, 0.0)) * 1000 / writes
+             for name in after}
+    for name, value in sorted(spent.items(), key=lambda item: -item[1]):
+        print('  %-18s %7.1f' % (name, value))
+    print('  %-18s %7.1f' % ('total', sum(spent.values())))
+
+
+def report_statements(before, after, writes):
+    """The database's work per write answered, over the counted window
+    (every client of the server: run on an otherwise quiet server)."""
+    if not writes or not after:
+        return
+    print()
+    print('database per write answered: ' + ', '.join(
+        '%s %.1f' % (name, (after[name] - before[name]) / writes) for name in after))
+
+
 def report(records, window_start, window_end):
+    """Prints the figures; returns the number of writes counted."""
     counted = [r for r in records if window_start <= r[1] < window_end]
     seconds = window_end - window_start
     latencies = [r[2] * 1000 for r in counted]
@@ -156,6 +197,7 @@ def report(records, window_start, window_end):
         print('unexpected answers (whole run):')
         for (operation, status, text), times in unexpected.most_common(5):
             print('  %dx %s %s %s' % (times, operation, status, text))
+    return len(counted)
 
 
 def main(argv=None):
@@ -175,13 +217,16 @@ def main(argv=None):
                                                 '(default 2,1,1)')
     parser.add_argument('--db', choices=['mariadb', 'postgresql'], default='mariadb')
     parser.add_argument('--seed', type=int, default=1)
+    parser.add_argument('--set', action='append', default=[], metavar='SECTION.NAME=VALUE',
+                        help='a configuration option of the deployment (repeatable), '
+                             'e.g. database.max_pool_size=10')
     parser.add_argument('--workdir', help='logs there (default: a temporary directory)')
     args = parser.parse_args(argv)
 
     started = time.monotonic()
     with deployment.running(workdir=args.workdir, hosts=args.hosts,
                             managers=args.managers, api_processes=args.api_processes,
-                            backend=args.db) as stack:
+                            backend=args.db, extra=_options(args.set)) as stack:
         deployment.enrol_hosts(stack.url, stack.admin_token(), stack.host_names())
         print('deployment: API %s (uwsgi, %d processes, noauth); %d managers over '
               'RabbitMQ; %s database %s; %d hosts enrolled; up in %.0f s; logs in %s'
@@ -200,10 +245,19 @@ def main(argv=None):
                    for number in range(1, args.clients + 1)]
         for tenant in tenants:
             tenant.start()
+        time.sleep(args.warmup)
+        cpu_before, client_before = stack.cpu_seconds(), _client_cpu()
+        sql_before = stack.database.statement_counts()
+        time.sleep(max(deadline - time.monotonic(), 0))
+        cpu_after, client_after = stack.cpu_seconds(), _client_cpu()
+        sql_after = stack.database.statement_counts()
         for tenant in tenants:
             tenant.join()
         end = time.monotonic()
-        report(records, begin + args.warmup, min(end, deadline))
+        counted = report(records, begin + args.warmup, min(end, deadline))
+        cpu_after['bench clients'], cpu_before['bench clients'] = client_after, client_before
+        report_cpu(cpu_before, cpu_after, counted)
+        report_statements(sql_before, sql_after, counted)
         for tenant in tenants:
             tenant.clean_up()
 

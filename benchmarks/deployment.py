@@ -74,12 +74,37 @@ def rss_kib(pid):
     return None
 
 
-def children(pid):
+def cpu_seconds(pid):
+    """User + system CPU seconds of a process and of its children that
+    were waited for (from /proc), 0 if it is gone."""
     try:
-        with open('/proc/%d/task/%d/children' % (pid, pid)) as f:
-            return [int(p) for p in f.read().split()]
+        with open('/proc/%d/stat' % pid) as stat:
+            fields = stat.read().rsplit(')', 1)[1].split()
     except OSError:
-        return []
+        return 0.0
+    # utime, stime, cutime, cstime: fields 14 to 17 of proc(5).
+    return sum(int(value) for value in fields[11:15]) / os.sysconf('SC_CLK_TCK')
+
+
+def tree_cpu_seconds(pid):
+    """CPU seconds of a process and every live descendant."""
+    return cpu_seconds(pid) + sum(tree_cpu_seconds(child) for child in children(pid))
+
+
+def children(pid):
+    """Child processes, whichever of the process's threads forked them."""
+    found = []
+    try:
+        tasks = os.listdir('/proc/%d/task' % pid)
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open('/proc/%d/task/%s/children' % (pid, task)) as f:
+                found.extend(int(p) for p in f.read().split())
+        except OSError:
+            pass
+    return found
 
 
 class Deployment:
@@ -157,6 +182,18 @@ class Deployment:
     def manager_pids(self):
         return {name: proc.pid for name, (proc, _) in self.procs.items()
                 if name.startswith('blazar-manager')}
+
+    def cpu_seconds(self):
+        """CPU seconds used so far by each process of the deployment (its
+        whole process tree), and by the database and broker servers."""
+        used = {name: tree_cpu_seconds(proc.pid) for name, (proc, _) in self.procs.items()}
+        for name, command in (('mariadbd', 'mariadbd'), ('postgres', 'postgres'),
+                              ('rabbitmq', 'beam.smp')):
+            oldest = subprocess.run(['pgrep', '-o', '-x', command], capture_output=True,
+                                    text=True).stdout.split()
+            if oldest:
+                used[name] = tree_cpu_seconds(int(oldest[0]))
+        return used
 
     def api_worker_pids(self):
         return children(self.procs['blazar-api'][0].pid)

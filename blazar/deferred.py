@@ -23,6 +23,10 @@ from blazar.utils import worker
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 _HANDLERS = {}
+# Set when this process records a call: a change that recorded none gives
+# the worker nothing to look for (calls of other managers are found by
+# their own worker, or by the periodic look).
+_recorded = threading.Event()
 
 
 def handler(kind):
@@ -35,6 +39,7 @@ def handler(kind):
 
 def add(context, kind, payload):
     """Record a call inside the caller's transaction; returns its id."""
+    _recorded.set()
     return db_api.deferred_call_add(context, kind, payload)
 
 
@@ -104,6 +109,11 @@ class DeferredWorker:
     def wake(self):
         self._worker.wake()
 
+    def notice_change(self):
+        """A change committed: look for calls if it may have recorded one."""
+        if _recorded.is_set():
+            self._worker.wake()
+
     def pause(self, timeout=10):
         """Take no new work and wait (bounded) for the work under way: the
         store may then be switched (tests) without a transaction astride."""
@@ -117,6 +127,7 @@ class DeferredWorker:
         self.wake()
 
     def _step(self):
+        _recorded.clear()
         for call in db_api.deferred_calls_due(self._context, timeutils.utcnow()):
             with self._lock:
                 if call['id'] in self._busy or self._worker.stopping or self._paused:

@@ -95,6 +95,10 @@ class Healer:
         self.plugins = plugins
         self.lifecycle = lifecycle
         self.on_change = on_change or (lambda: None)
+        # The last whole pass found no lost host, no maintenance and no
+        # reservation missing resources: a lease change alone then has
+        # nothing to heal (allocation never picks a lost host).
+        self.quiet = False
 
     # --- passes -------------------------------------------------------------
     def heal(self, context, horizon=_UNSET, host_ids=None, now=None):
@@ -117,6 +121,7 @@ class Healer:
             for reservation_id, lease_id in db_api.reservations_missing_resources(
                     context):
                 targets.setdefault(reservation_id, lease_id)
+            self.quiet = not lost and not targets
         outcomes = []
         for reservation_id, lease_id in targets.items():
             try:
@@ -272,6 +277,12 @@ class HealingWorker:
     def request(self):
         """Ask for a pass as soon as possible."""
         self._worker.wake()
+
+    def notice_lease_change(self):
+        """A lease changed: flags may need setting or clearing, unless the
+        last pass found nothing to heal."""
+        if not self.healer.quiet:
+            self._worker.wake()
 
     def _pass(self):
         outcomes = self.healer.heal(self._context)

@@ -260,10 +260,9 @@ class ManagerService:
             self.event_loop.wake()
         if self.converger_worker is not None:
             self.converger_worker.wake()
-        self.deferred_worker.wake()
+        self.deferred_worker.notice_change()
         if self.healing_worker is not None:
-            # A lease changed: flags may need setting or clearing.
-            self.healing_worker.request()
+            self.healing_worker.notice_lease_change()
 
     def start(self):
         self.server = rpc.get_server(CONF.manager.rpc_topic, CONF.host, [self.endpoint])

@@ -137,6 +137,15 @@ def _update(context, model, row_id, values):
                                .values(**values)).rowcount == 1
 
 
+def _earliest(session, queries):
+    """The earliest of the times that single-value ``queries`` give (None
+    if none does), asked in one statement: a loop's next wake-up costs one
+    round trip."""
+    times = session.execute(sa.select(*(q.scalar_subquery() for q in queries))).one()
+    times = [t for t in times if t is not None]
+    return min(times) if times else None
+
+
 def allocation_lock(context, name=COMPUTE_LOCK):
     """Serialise allocation decisions until the enclosing transaction ends.
 

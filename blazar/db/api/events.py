@@ -4,6 +4,7 @@ import sqlalchemy as sa
 
 from blazar.db import models
 from blazar.db.api.core import _create
+from blazar.db.api.core import _earliest
 from blazar.db.api.core import _reader
 from blazar.db.api.core import _row
 from blazar.db.api.core import _update
@@ -100,9 +101,7 @@ def next_event_time(context, status='UNDONE'):
     """When the event loop next has something to do: the earliest due time
     of a waiting event, or the earliest expiry of a running event's claim."""
     with _reader(context) as session:
-        waiting = session.scalar(sa.select(sa.func.min(_due_time()))
-                                 .where(models.Event.status == status))
-        expiring = session.scalar(sa.select(sa.func.min(models.Event.claimed_until))
-                                  .where(models.Event.status == 'IN_PROGRESS'))
-        times = [t for t in (waiting, expiring) if t is not None]
-        return min(times) if times else None
+        return _earliest(session, (
+            sa.select(sa.func.min(_due_time())).where(models.Event.status == status),
+            sa.select(sa.func.min(models.Event.claimed_until))
+            .where(models.Event.status == 'IN_PROGRESS')))

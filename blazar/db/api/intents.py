@@ -13,6 +13,7 @@ from oslo_utils import timeutils
 import sqlalchemy as sa
 
 from blazar.db import models
+from blazar.db.api.core import _earliest
 from blazar.db.api.core import _reader
 from blazar.db.api.core import _row
 from blazar.db.api.core import transaction
@@ -157,13 +158,10 @@ def next_intent_due(context):
     intent (its manager may have died). None if nothing is due."""
     now = timeutils.utcnow()
     with _reader(context) as session:
-        due = session.scalar(sa.select(sa.func.min(_INTENT.due_at))
-                             .where(_claimable(now)))
-        expiring = session.scalar(sa.select(sa.func.min(_INTENT.claimed_until))
-                                  .where(_INTENT.due_at.isnot(None),
-                                         _INTENT.claimed_until >= now))
-        times = [t for t in (due, expiring) if t is not None]
-        return min(times) if times else None
+        return _earliest(session, (
+            sa.select(sa.func.min(_INTENT.due_at)).where(_claimable(now)),
+            sa.select(sa.func.min(_INTENT.claimed_until))
+            .where(_INTENT.due_at.isnot(None), _INTENT.claimed_until >= now)))
 
 
 def intent_claim(context, reservation_id, owner, until):
@@ -411,9 +409,7 @@ def next_deferred_call_due(context):
     """The earliest due time of a call nobody holds, or expiry of a claim."""
     now = timeutils.utcnow()
     with _reader(context) as session:
-        due = session.scalar(sa.select(sa.func.min(_CALL.due_at)).where(sa.or_(
-            _CALL.claimed_by.is_(None), _CALL.claimed_until < now)))
-        expiring = session.scalar(sa.select(sa.func.min(_CALL.claimed_until))
-                                  .where(_CALL.claimed_until >= now))
-        times = [t for t in (due, expiring) if t is not None]
-        return min(times) if times else None
+        return _earliest(session, (
+            sa.select(sa.func.min(_CALL.due_at)).where(sa.or_(
+                _CALL.claimed_by.is_(None), _CALL.claimed_until < now)),
+            sa.select(sa.func.min(_CALL.claimed_until)).where(_CALL.claimed_until >= now)))

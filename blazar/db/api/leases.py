@@ -48,10 +48,46 @@ def lease_create(context, values):
     return _create(context, models.Lease, values)
 
 
+# The plugin row each resource type keeps beside its reservation. A lease
+# is read with the rows of the types it has, not every plugin's table.
+_PLUGIN_ROW = {
+    'physical:host': 'host_reservation',
+    'virtual:instance': 'instance_reservation',
+    'flavor:instance': 'instance_reservation',
+    'virtual:floatingip': 'floatingip_reservation',
+}
+_ALL_PLUGIN_ROWS = frozenset(_PLUGIN_ROW.values())
+
+
+def _plugin_rows_of(resource_types):
+    """Which plugin tables to read for reservations of these types (all of
+    them for a type this table does not know)."""
+    if any(kind not in _PLUGIN_ROW for kind in resource_types):
+        return _ALL_PLUGIN_ROWS
+    return {_PLUGIN_ROW[kind] for kind in resource_types}
+
+
+def _load_floatingip_rows(session, reservation_ids, by_reservation):
+    fip_t, req_t = (models.FloatingIPReservation.__table__,
+                    models.RequiredFloatingIP.__table__)
+    fip_rows = {}
+    for row in session.execute(sa.select(fip_t).where(
+            fip_t.c.reservation_id.in_(reservation_ids))):
+        fip_rows[row.id] = dict(row._mapping, required_floatingips=[])
+        by_reservation[row.reservation_id]['floatingip_reservation'] = fip_rows[row.id]
+    if fip_rows:
+        for row in session.execute(sa.select(req_t).where(
+                req_t.c.floatingip_reservation_id.in_(list(fip_rows)))
+                .order_by(req_t.c.address)):
+            fip_rows[row.floatingip_reservation_id]['required_floatingips'].append(
+                row.address)
+
+
 def _leases_where(session, condition, order=True, page=None, scope=None):
     """Leases matching ``condition`` with their reservations (and plugin
-    rows) and events: five plain selects, whatever the number of leases
-    (a marker adds one). ``page``: a :class:`paging.Page` (ordered, cut
+    rows) and events: at most five plain selects, whatever the number of
+    leases (a marker adds one); a plugin's table is read only when one of
+    the reservations is of its types. ``page``: a :class:`paging.Page` (ordered, cut
     after its marker and to its limit); without it every lease in creation
     order."""
     lease_t = models.Lease.__table__
@@ -80,25 +116,17 @@ def _leases_where(session, condition, order=True, page=None, scope=None):
                            floatingip_reservation=None)
         by_reservation[reservation['id']] = reservation
         by_lease[reservation['lease_id']]['reservations'].append(reservation)
+    kinds = _plugin_rows_of({r['resource_type'] for r in by_reservation.values()})
     for key, model in (('host_reservation', models.HostReservation),
                        ('instance_reservation', models.InstanceReservation)):
+        if key not in kinds:
+            continue
         table = model.__table__
         for row in session.execute(sa.select(table).where(
                 table.c.reservation_id.in_(reservation_ids))):
             by_reservation[row.reservation_id][key] = dict(row._mapping)
-    fip_t, req_t = (models.FloatingIPReservation.__table__,
-                    models.RequiredFloatingIP.__table__)
-    fip_rows = {}
-    for row in session.execute(sa.select(fip_t).where(
-            fip_t.c.reservation_id.in_(reservation_ids))):
-        fip_rows[row.id] = dict(row._mapping, required_floatingips=[])
-        by_reservation[row.reservation_id]['floatingip_reservation'] = fip_rows[row.id]
-    if fip_rows:
-        for row in session.execute(sa.select(req_t).where(
-                req_t.c.floatingip_reservation_id.in_(list(fip_rows)))
-                .order_by(req_t.c.address)):
-            fip_rows[row.floatingip_reservation_id]['required_floatingips'].append(
-                row.address)
+    if 'floatingip_reservation' in kinds:
+        _load_floatingip_rows(session, reservation_ids, by_reservation)
     event_t = models.Event.__table__
     for row in session.execute(sa.select(event_t).where(event_t.c.lease_id.in_(lease_ids))
                                .order_by(event_t.c.time, event_t.c.id)):

@@ -60,3 +60,19 @@ def _claimed():
     with db_api.get_engine().connect() as conn:
         return conn.scalar(sa.text(
             'SELECT COUNT(*) FROM deferred_calls WHERE claimed_by IS NOT NULL'))
+
+
+def test_a_change_wakes_the_worker_only_if_it_recorded_a_call(config, sqlite_database):
+    """Every lease write woke the deferred worker for a look (three queries)
+    though only deletions record calls."""
+    worker = deferred.DeferredWorker()
+    woken = []
+    worker._worker.wake = lambda: woken.append(True)
+    worker._step()                          # the worker looked: nothing new
+    worker.notice_change()
+    assert woken == []
+    deferred.add(blazar_context.get_admin_context(), 'test.nothing', {})
+    worker.notice_change()
+    assert woken == [True]
+    worker.wake()                           # an explicit wake always counts
+    assert woken == [True, True]

@@ -1,9 +1,11 @@
 """The store's functions on every backend."""
 import datetime
+import re
 import threading
 import time
 
 import pytest
+import sqlalchemy as sa
 
 from blazar import context as blazar_context
 from blazar.db import api as db_api
@@ -153,3 +155,42 @@ def test_settling_an_intent_never_overwrites_a_change_committed_meanwhile(ctx):
     assert intent['generation'] == 2 and intent['phase'] == 'active'
     assert intent['due_at'] is not None
     assert intent['converged_generation'] == 0
+
+
+def _tables_read(ctx, read):
+    seen = []
+
+    def record(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith('SELECT'):
+            seen.append(re.search(r'\bFROM\s+(\S+)', statement).group(1).strip('`"'))
+    engine = db_api.get_engine()
+    sa.event.listen(engine, 'before_cursor_execute', record)
+    try:
+        result = read()
+    finally:
+        sa.event.remove(engine, 'before_cursor_execute', record)
+    return result, seen
+
+
+def test_a_lease_is_read_with_the_plugin_tables_of_its_types_only(ctx):
+    """Each lease read (several per write) also read the instance and
+    floating-IP tables of a host-only lease: two statements for nothing."""
+    now = datetime.datetime(2030, 1, 1)
+    _lease(ctx, 'l1', now, now + datetime.timedelta(hours=1))
+    res = db_api.reservation_create(ctx, {
+        'lease_id': 'l1', 'resource_type': 'physical:host', 'status': 'pending',
+        'missing_resources': False, 'resources_changed': False})
+    db_api.host_reservation_create(ctx, {
+        'reservation_id': res['id'], 'min_count': 1, 'max_count': 1,
+        'hypervisor_properties': '', 'resource_properties': '', 'before_end': 'default'})
+    lease, tables = _tables_read(ctx, lambda: db_api.lease_get(ctx, 'l1'))
+    assert tables == ['leases', 'reservations', 'computehost_reservations', 'events']
+    assert lease['reservations'][0]['host_reservation']['max_count'] == 1
+    assert lease['reservations'][0]['instance_reservation'] is None
+    assert lease['reservations'][0]['floatingip_reservation'] is None
+    # A type this store does not know: every plugin table, as before.
+    db_api.reservation_create(ctx, {
+        'lease_id': 'l1', 'resource_type': 'vendor:thing', 'status': 'pending',
+        'missing_resources': False, 'resources_changed': False})
+    _, tables = _tables_read(ctx, lambda: db_api.lease_get(ctx, 'l1'))
+    assert {'instance_reservations', 'floatingip_reservations'} <= set(tables)

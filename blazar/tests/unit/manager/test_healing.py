@@ -268,3 +268,34 @@ def test_transitions_happen_once_whoever_reports_them(ctx, notifications):
     assert [kind for kind, _ in notifications() if kind.startswith('host.')] == \
         ['host.failed', 'host.recovered']
     assert db_api.host_get(ctx, h2)['reservable'] is True
+
+
+class _Wakes:
+    def __init__(self):
+        self.count = 0
+
+    def wake(self):
+        self.count += 1
+
+
+def test_a_lease_change_wakes_healing_only_while_something_may_need_it(ctx):
+    """A busy manager ran a healing pass (three queries) after every lease
+    write although no host was lost; a pass that found nothing makes lease
+    changes skip it, and a lost host makes them count again."""
+    start = timeutils.utcnow() + HOUR
+    lost = _host(ctx, 'h1')
+    _reservation(ctx, 'l1', [lost], start, start + HOUR)
+    healer = healing.Healer({'stub': Replacing()})
+    worker = healing.HealingWorker(healer)
+    worker._worker = wakes = _Wakes()
+    worker.notice_lease_change()
+    assert wakes.count == 1                 # nothing known yet
+    healer.heal(ctx)
+    worker.notice_lease_change()
+    assert wakes.count == 1                 # the pass found nothing
+    worker.request()
+    assert wakes.count == 2                 # a monitor's request always counts
+    _fail(ctx, lost)
+    healer.heal(ctx)
+    worker.notice_lease_change()
+    assert wakes.count == 3                 # a lost host: changes count again
