@@ -289,6 +289,36 @@ def test_external_service_allows_and_sees_the_lease(api, stack, policy):
     assert sent['usage'] == reservation['usage']
 
 
+def test_external_service_sees_the_floating_ips_of_the_lease(api, stack, policy):
+    """A floating-IP reservation reaches the service with its addresses as
+    allocations and counted in usage."""
+    net = stack.simulator.cloud.neutron.network_by_name('public')['id']
+    registered = {}
+    for address in ('172.24.4.100', '172.24.4.101', '172.24.4.102'):
+        resp = api.post('/v1/floatingips', {'floating_network_id': net,
+                                            'floating_ip_address': address})
+        assert resp.status_code == 201, resp.text
+        fip = resp.json()['floatingip']
+        registered[fip['id']] = fip
+    resp = create(api.as_user('alice:proj1'), [{
+        'resource_type': 'virtual:floatingip', 'network_id': net, 'amount': 2,
+        'required_floatingips': ['172.24.4.101']}])
+    assert resp.status_code == 201, resp.text
+    (call,) = policy.calls_to('/policy/check-create')
+    sent = call.body['lease']
+    reservation = sent['reservations'][0]
+    assert reservation['resource_type'] == 'virtual:floatingip'
+    allocations = reservation['allocations']
+    assert len(allocations) == 2
+    for allocation in allocations:
+        fip = registered[allocation['id']]
+        assert allocation == {key: fip[key] for key in (
+            'id', 'floating_ip_address', 'floating_network_id', 'subnet_id')}
+    assert '172.24.4.101' in {a['floating_ip_address'] for a in allocations}
+    assert reservation['usage']['floatingips'] == 2
+    assert sent['usage']['floatingips'] == 2
+
+
 def test_external_service_refusal_relays_its_message(api, stack, policy):
     enrol(api, 2)
     before = snapshot(api, stack.simulator.cloud)

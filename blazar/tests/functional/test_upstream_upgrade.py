@@ -32,6 +32,7 @@ from blazar.simulator import testing as sim_testing
 from blazar.tests import backends
 from blazar.tests import upstream_fixture
 from blazar.tests.functional import conftest as functional
+from blazar.tests.functional.conftest import settled
 
 CONF = cfg.CONF
 BIN = os.path.dirname(sys.executable)
@@ -379,6 +380,19 @@ def test_upstream_database_is_converted_and_its_leases_go_on(
 def _run_converted(api, cloud, made, upstream_db, fip_tables):
     _check_converted(api, made)
     _check_fip_tables_kept(upstream_db.url, fip_tables)
+
+    # Until it ends, the running lease keeps what it holds in Nova: once
+    # the converted service has settled, its hosts are still in its
+    # aggregate (not back in the freepool) and its instance reservation's
+    # host in its own.
+    settled()
+    aggregates = _aggregates(cloud)
+    assert datetime.datetime.utcnow() < made['end'], (
+        'the running lease ended before its hosts could be checked')
+    assert sorted(aggregates[made['running_hosts']]['hosts']) == ['compute-1', 'compute-2']
+    assert not {'compute-1', 'compute-2'} & set(aggregates['freepool']['hosts'])
+    assert aggregates[made['running_inst']]['hosts'] == ['compute-5']
+    assert made['running_inst'] in cloud.flavors
 
     # The running lease ends on time; its hosts go back to the freepool
     # and what its instance reservation made in Nova is gone.
