@@ -229,7 +229,11 @@ class LeaseService:
                                       {'resource_id': resource_id})
         self._create_events(context, lease['id'], lease['start_date'], lease['end_date'],
                             before_end)
-        self.lifecycle.refresh_all(context, self._get(context, lease['id']), 'reserved')
+        # The lease is as written above; its reservations are read back for
+        # the plugin rows ``reserve`` made.
+        self.lifecycle.refresh_all(
+            context, dict(lease, reservations=db_api.lease_reservations(context, lease['id'])),
+            'reserved', new=True)
 
     @staticmethod
     def _before_end_time(value, start, end):
@@ -363,7 +367,10 @@ class LeaseService:
         lease_values.update(start_date=new_start, end_date=new_end)
         db_api.lease_update(context, lease['id'], lease_values)
         self._retime_events(context, events, new_start, new_end, before_end, now)
-        current = self._get(context, lease['id'])
+        # The retimed events keep their statuses, so the phase stays; the
+        # reservations are read back for what the plugins changed.
+        current = dict(lease, start_date=new_start, end_date=new_end,
+                       reservations=db_api.lease_reservations(context, lease['id']))
         if self.lifecycle.refresh_all(context, current) and \
                 current['status'] == LeaseStatus.ACTIVE:
             self.lifecycle.set_status(context, current, LeaseStatus.UPDATING)

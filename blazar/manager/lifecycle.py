@@ -81,9 +81,10 @@ class Lifecycle:
         self.wake = wake or (lambda: None)
 
     # --- intents ----------------------------------------------------------------
-    def refresh(self, context, lease, reservation, phase=None):
+    def refresh(self, context, lease, reservation, phase=None, new=False):
         """Write what the cloud must hold for a reservation now (inside the
-        caller's transaction); returns whether that changed."""
+        caller's transaction); returns whether that changed. ``new``: the
+        reservation was made in this transaction."""
         plugin = self.plugins.get(reservation['resource_type'])
         if plugin is None:
             LOG.warning('Reservation %s: no plugin for %s, its cloud state is left '
@@ -92,7 +93,7 @@ class Lifecycle:
         phase = phase or phase_of(lease)
         return db_api.intent_set(context, reservation['id'], lease['id'],
                                  reservation['resource_type'], phase,
-                                 plugin.intent_spec(context, lease, reservation))
+                                 plugin.intent_spec(context, lease, reservation), new=new)
 
     def respec(self, context, lease, reservation):
         """The reservation's holdings changed (healing): the cloud must follow,
@@ -101,12 +102,12 @@ class Lifecycle:
         return self.refresh(context, lease, reservation,
                             current['phase'] if current else None)
 
-    def refresh_all(self, context, lease, phase=None):
+    def refresh_all(self, context, lease, phase=None, new=False):
         changed = False
         for reservation in lease['reservations']:
             if reservation['status'] == ReservationStatus.DELETED and phase != 'absent':
                 continue
-            changed = self.refresh(context, lease, reservation, phase) or changed
+            changed = self.refresh(context, lease, reservation, phase, new) or changed
         return changed
 
     @staticmethod

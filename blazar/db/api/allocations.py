@@ -14,6 +14,7 @@ __all__ = [
     'ALLOCATION_WINDOW',
     'busy_by_host',
     'reservation_host_ids',
+    'reservation_service_names',
     'allocations_create',
     'allocations_delete',
     'allocations_set_window',
@@ -77,6 +78,18 @@ def reservation_host_ids(context, reservation_id):
     with _reader(context) as session:
         return list(session.scalars(
             sa.select(models.HostAllocation.compute_host_id)
+            .where(models.HostAllocation.reservation_id == reservation_id)
+            .order_by(models.HostAllocation.id)))
+
+
+def reservation_service_names(context, reservation_id):
+    """Nova service names of a reservation's hosts (what its intent names),
+    in one join."""
+    with _reader(context) as session:
+        return list(session.scalars(
+            sa.select(models.ComputeHost.service_name)
+            .join(models.HostAllocation,
+                  models.HostAllocation.compute_host_id == models.ComputeHost.id)
             .where(models.HostAllocation.reservation_id == reservation_id)
             .order_by(models.HostAllocation.id)))
 

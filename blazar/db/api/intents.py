@@ -75,15 +75,17 @@ def _spec_text(spec):
     return json.dumps(spec, sort_keys=True)
 
 
-def intent_set(context, reservation_id, lease_id, resource_type, phase, spec=None):
+def intent_set(context, reservation_id, lease_id, resource_type, phase, spec=None,
+               new=False):
     """Say what the cloud must hold for a reservation from now on. ``spec``
     None keeps the current one (an ``absent`` intent removes what the last
     spec described). Returns whether the intent changed: a change bumps the
-    generation and makes it due at once."""
+    generation and makes it due at once. ``new``: the reservation was made
+    in this transaction, so it has no intent yet (none is looked for)."""
     assert phase in PHASES, phase
     now = timeutils.utcnow()
     with transaction(context) as session:
-        row = _locked(session, reservation_id)
+        row = None if new else _locked(session, reservation_id)
         if row is None:
             session.add(_INTENT(
                 reservation_id=reservation_id, lease_id=lease_id,

@@ -13,6 +13,7 @@ from blazar.db.api.core import transaction
 __all__ = [
     'lease_create',
     'lease_get',
+    'lease_reservations',
     'lease_list',
     'LEASE_FILTERS',
     'LEASE_SORT_KEYS',
@@ -24,8 +25,10 @@ __all__ = [
     'reservation_update',
     'host_reservation_create',
     'host_reservation_update',
+    'host_reservation_remember',
     'instance_reservation_create',
     'instance_reservation_update',
+    'instance_reservation_remember',
     'leases_still_holding',
     'reservations_holding_host',
 ]
@@ -83,6 +86,38 @@ def _load_floatingip_rows(session, reservation_ids, by_reservation):
                 row.address)
 
 
+def _reservations_of(session, lease_ids):
+    """Reservations of the leases (ids, or a subquery giving them), in
+    creation order, with the plugin rows of their types."""
+    res_t = models.Reservation.__table__
+    reservation_ids = sa.select(res_t.c.id).where(res_t.c.lease_id.in_(lease_ids))
+    by_reservation = {}
+    for row in session.execute(sa.select(res_t).where(res_t.c.lease_id.in_(lease_ids))
+                               .order_by(res_t.c.created_at, res_t.c.id)):
+        by_reservation[row.id] = dict(row._mapping, host_reservation=None,
+                                      instance_reservation=None,
+                                      floatingip_reservation=None)
+    kinds = _plugin_rows_of({r['resource_type'] for r in by_reservation.values()})
+    for key, model in (('host_reservation', models.HostReservation),
+                       ('instance_reservation', models.InstanceReservation)):
+        if key not in kinds:
+            continue
+        table = model.__table__
+        for row in session.execute(sa.select(table).where(
+                table.c.reservation_id.in_(reservation_ids))):
+            by_reservation[row.reservation_id][key] = dict(row._mapping)
+    if 'floatingip_reservation' in kinds:
+        _load_floatingip_rows(session, reservation_ids, by_reservation)
+    return list(by_reservation.values())
+
+
+def lease_reservations(context, lease_id):
+    """A lease's reservations with their plugin rows, without the lease and
+    its events (what a change under the lock needs to write intents)."""
+    with _reader(context) as session:
+        return _reservations_of(session, [lease_id])
+
+
 def _leases_where(session, condition, order=True, page=None, scope=None):
     """Leases matching ``condition`` with their reservations (and plugin
     rows) and events: at most five plain selects, whatever the number of
@@ -106,27 +141,9 @@ def _leases_where(session, condition, order=True, page=None, scope=None):
         lease_ids = [lease['id'] for lease in leases]  # a page: bounded by its limit
     else:
         lease_ids = sa.select(lease_t.c.id).where(condition).scalar_subquery()
-    res_t = models.Reservation.__table__
-    reservation_ids = sa.select(res_t.c.id).where(res_t.c.lease_id.in_(lease_ids))
     by_lease = {lease['id']: dict(lease, reservations=[], events=[]) for lease in leases}
-    by_reservation = {}
-    for row in session.execute(sa.select(res_t).where(res_t.c.lease_id.in_(lease_ids))
-                               .order_by(res_t.c.created_at, res_t.c.id)):
-        reservation = dict(row._mapping, host_reservation=None, instance_reservation=None,
-                           floatingip_reservation=None)
-        by_reservation[reservation['id']] = reservation
+    for reservation in _reservations_of(session, lease_ids):
         by_lease[reservation['lease_id']]['reservations'].append(reservation)
-    kinds = _plugin_rows_of({r['resource_type'] for r in by_reservation.values()})
-    for key, model in (('host_reservation', models.HostReservation),
-                       ('instance_reservation', models.InstanceReservation)):
-        if key not in kinds:
-            continue
-        table = model.__table__
-        for row in session.execute(sa.select(table).where(
-                table.c.reservation_id.in_(reservation_ids))):
-            by_reservation[row.reservation_id][key] = dict(row._mapping)
-    if 'floatingip_reservation' in kinds:
-        _load_floatingip_rows(session, reservation_ids, by_reservation)
     event_t = models.Event.__table__
     for row in session.execute(sa.select(event_t).where(event_t.c.lease_id.in_(lease_ids))
                                .order_by(event_t.c.time, event_t.c.id)):
@@ -213,6 +230,27 @@ def host_reservation_create(context, values):
 
 def host_reservation_update(context, host_reservation_id, values):
     return _update(context, models.HostReservation, host_reservation_id, values)
+
+
+def _remember(context, model, reservation_id, values):
+    """Set a plugin row's cloud ids in one statement, leaving a row that
+    already has them untouched (the converger's commit holds the
+    allocation lock: no read first)."""
+    with transaction(context) as session:
+        unchanged = sa.and_(*(getattr(model, key).is_not_distinct_from(value)
+                              for key, value in values.items()))
+        session.execute(sa.update(model).where(model.reservation_id == reservation_id,
+                                               sa.not_(unchanged)).values(**values))
+
+
+def host_reservation_remember(context, reservation_id, aggregate_id):
+    _remember(context, models.HostReservation, reservation_id,
+              {'aggregate_id': aggregate_id})
+
+
+def instance_reservation_remember(context, reservation_id, aggregate_id, server_group_id):
+    _remember(context, models.InstanceReservation, reservation_id,
+              {'aggregate_id': aggregate_id, 'server_group_id': server_group_id})
 
 
 def instance_reservation_create(context, values):

@@ -273,7 +273,7 @@ class PhysicalHostPlugin(base.ResourcePlugin):
 
     def intent_spec(self, context, lease, reservation):
         return cloud.spec(lease, reservation['id'],
-                          [h['service_name'] for h in self._hosts(context, reservation)])
+                          db_api.reservation_service_names(context, reservation['id']))
 
     def plan(self, phase, spec, observed):
         return cloud.plan(phase, spec, observed)
@@ -282,10 +282,8 @@ class PhysicalHostPlugin(base.ResourcePlugin):
         return cloud.marked_objects()
 
     def remember(self, context, reservation_id, observed):
-        row = (db_api.reservation_get(context, reservation_id) or {}).get('host_reservation')
-        if row and row['aggregate_id'] != observed.get('aggregate_id'):
-            db_api.host_reservation_update(context, row['id'],
-                                           {'aggregate_id': observed.get('aggregate_id')})
+        db_api.host_reservation_remember(context, reservation_id,
+                                         observed.get('aggregate_id'))
 
     def preemption_targets(self, context, lease, reservation):
         """Every server on the hosts to hand over: the whole host is the

@@ -148,14 +148,9 @@ class VirtualInstancePlugin(base.ResourcePlugin):
         return cloud.marked_objects()
 
     def remember(self, context, reservation_id, observed):
-        row = (db_api.reservation_get(context, reservation_id) or {}).get(
-            'instance_reservation')
-        if not row:
-            return
-        values = {'aggregate_id': observed.get('aggregate_id'),
-                  'server_group_id': (observed.get('group') or {}).get('id')}
-        if any(row[k] != v for k, v in values.items()):
-            db_api.instance_reservation_update(context, row['id'], values)
+        db_api.instance_reservation_remember(
+            context, reservation_id, observed.get('aggregate_id'),
+            (observed.get('group') or {}).get('id'))
 
     def heal(self, context, lease, reservation, lost_host_ids):
         """Move the slots held on lost hosts to other hosts, one lost host at
