@@ -194,3 +194,47 @@ def test_a_lease_is_read_with_the_plugin_tables_of_its_types_only(ctx):
         'missing_resources': False, 'resources_changed': False})
     _, tables = _tables_read(ctx, lambda: db_api.lease_get(ctx, 'l1'))
     assert {'instance_reservations', 'floatingip_reservations'} <= set(tables)
+
+
+def test_destroying_a_lease_takes_its_rows_in_one_statement(ctx):
+    """The ORM deleted a lease row by row (each event, reservation and plugin
+    row, after reading them) under the allocation lock; the foreign keys'
+    cascades now do it, and nothing of the lease is left."""
+    start = datetime.datetime(2030, 1, 1, 10, 0)
+    host = _host(ctx, 'h1')
+    _lease(ctx, 'l1', start, start + datetime.timedelta(hours=1))
+    _lease(ctx, 'l2', start, start + datetime.timedelta(hours=1))
+    for lease_id in ('l1', 'l2'):
+        db_api.event_create(ctx, {'lease_id': lease_id, 'event_type': 'start_lease',
+                                  'time': start, 'status': 'UNDONE'})
+        res = db_api.reservation_create(ctx, {
+            'lease_id': lease_id, 'resource_type': 'physical:host', 'status': 'pending',
+            'missing_resources': False, 'resources_changed': False})
+        db_api.host_reservation_create(ctx, {
+            'reservation_id': res['id'], 'min_count': 1, 'max_count': 1,
+            'hypervisor_properties': '', 'resource_properties': '',
+            'before_end': 'default'})
+        db_api.allocations_create(ctx, res['id'], [host['id']], start,
+                                  start + datetime.timedelta(hours=1))
+    statements = []
+    engine = db_api.get_engine()
+
+    def record(conn, cursor, statement, *args):
+        # (SQLite's write lock, taken first by every transaction, is no work.)
+        if statement.lstrip().upper().startswith(('SELECT', 'DELETE', 'UPDATE')) \
+                and 'WHERE 1 = 0' not in statement:
+            statements.append(statement)
+    sa.event.listen(engine, 'before_cursor_execute', record)
+    try:
+        assert db_api.lease_destroy(ctx, 'l1') is True
+    finally:
+        sa.event.remove(engine, 'before_cursor_execute', record)
+    assert len(statements) == 1, statements
+    assert db_api.lease_destroy(ctx, 'l1') is False
+    with engine.connect() as conn:
+        left = {table: conn.scalar(sa.text('SELECT count(*) FROM %s' % table))
+                for table in ('events', 'reservations', 'computehost_reservations',
+                              'computehost_allocations')}
+    assert left == {'events': 1, 'reservations': 1, 'computehost_reservations': 1,
+                    'computehost_allocations': 1}       # l2's, untouched
+    assert db_api.lease_get(ctx, 'l2')['reservations'][0]['host_reservation']
