@@ -37,6 +37,9 @@ from blazar.utils import worker
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
+# Looks for due intents start at least this long apart when commits wake
+# the converger: under a stream of writes one look takes them all.
+COALESCE = 0.1
 
 
 class Outcome:
@@ -203,7 +206,7 @@ class ConvergerWorker:
         self._busy = set()
         self._lock = threading.Lock()
         self._paused = False
-        self._worker = worker.Worker('blazar-converger', self._step)
+        self._worker = worker.Worker('blazar-converger', self._step, coalesce=COALESCE)
 
     def start(self):
         self._pool = ThreadPoolExecutor(max_workers=CONF.manager.converge_workers)

@@ -6,19 +6,24 @@ on demand; this is that loop once.
 """
 import logging
 import threading
+import time
 
 LOG = logging.getLogger(__name__)
 
 
 class Worker:
     """Runs ``step()`` until stopped; ``step`` returns the seconds to wait
-    before the next run. ``wake()`` cuts a wait short. A step that raises is
-    logged and run again after ``error_delay`` seconds."""
+    before the next run. ``wake()`` cuts a wait short, but runs start at
+    least ``coalesce`` seconds apart: under a stream of commits the wakes
+    of that time make one run (each run costs the same queries whatever it
+    finds). A step that raises is logged and run again after
+    ``error_delay`` seconds."""
 
-    def __init__(self, name, step, error_delay=2.0):
+    def __init__(self, name, step, error_delay=2.0, coalesce=0.0):
         self.name = name
         self.step = step
         self.error_delay = error_delay
+        self.coalesce = coalesce
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread = None
@@ -43,9 +48,11 @@ class Worker:
     def _run(self):
         while not self._stopping.is_set():
             self._wake.clear()
+            started = time.monotonic()
             try:
                 delay = self.step()
             except Exception:
                 LOG.exception('%s failed; retrying in %ss', self.name, self.error_delay)
                 delay = self.error_delay
-            self._wake.wait(delay)
+            if self._wake.wait(delay) and self.coalesce:
+                self._stopping.wait(self.coalesce - (time.monotonic() - started))
