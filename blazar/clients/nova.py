@@ -371,8 +371,17 @@ class NovaClient:
         with translate_errors():
             return [_aggregate_dict(agg) for agg in self.nova.aggregates.list()]
 
-    def find_aggregate(self, name):
-        """The aggregate called ``name``, or None."""
+    def find_aggregate(self, name, known_id=None):
+        """The aggregate called ``name``, or None. ``known_id``: where it
+        was last seen, looked at first (one aggregate read, where finding
+        it by name lists every aggregate of the cloud)."""
+        if known_id is not None:
+            try:
+                agg = self.get_aggregate(known_id)
+            except exceptions.AggregateNotFound:
+                agg = None
+            if agg is not None and agg['name'] == name:
+                return agg
         with translate_errors():
             for agg in self.nova.aggregates.list():
                 if agg.name == name:
@@ -403,13 +412,14 @@ class NovaClient:
             raise
 
     def get_or_create_aggregate(self, name, availability_zone=None,
-                                metadata=None):
-        """The aggregate ``name``, created if missing.
+                                metadata=None, known_id=None):
+        """The aggregate ``name``, created if missing (``known_id``: see
+        ``find_aggregate``).
 
         An existing one keeps its zone; missing or different ``metadata``
         keys are set, so a retried call converges.
         """
-        agg = self.find_aggregate(name)
+        agg = self.find_aggregate(name, known_id)
         if agg is None:
             try:
                 return self.create_aggregate(name, availability_zone,

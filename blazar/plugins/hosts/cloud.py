@@ -49,9 +49,10 @@ def _aggregate(client, spec, observed, create=True):
     name = spec['reservation_id']
     if create:
         agg = client.get_or_create_aggregate(name, availability_zone=spec['zone'],
-                                             metadata=spec['metadata'])
+                                             metadata=spec['metadata'],
+                                             known_id=observed.get('aggregate_id'))
     else:
-        agg = client.find_aggregate(name)
+        agg = client.find_aggregate(name, observed.get('aggregate_id'))
     observed['aggregate_id'] = agg['id'] if agg else None
     return agg
 
@@ -172,7 +173,7 @@ def _delete_servers(spec, names):
 def _delete_aggregate(spec):
     def run(observed):
         client = nova.get_client()
-        agg = client.find_aggregate(spec['reservation_id'])
+        agg = client.find_aggregate(spec['reservation_id'], observed.get('aggregate_id'))
         if agg is not None:
             client.delete_aggregate(agg['id'])
         observed['aggregate_id'] = None

@@ -151,7 +151,8 @@ def _flavor(spec):
 def _aggregate(spec):
     def run(observed):
         agg = nova.get_client().get_or_create_aggregate(
-            spec['reservation_id'], metadata=_metadata(spec, _group_id(observed)))
+            spec['reservation_id'], metadata=_metadata(spec, _group_id(observed)),
+            known_id=observed.get('aggregate_id'))
         observed['aggregate_id'] = agg['id']
         observed['members'] = sorted(agg['hosts'])
     return Step('aggregate', 'make aggregate %s' % spec['reservation_id'], run)
@@ -287,7 +288,7 @@ def _delete_groups(spec):
 def _delete_aggregate(spec):
     def run(observed):
         client = nova.get_client()
-        agg = client.find_aggregate(spec['reservation_id'])
+        agg = client.find_aggregate(spec['reservation_id'], observed.get('aggregate_id'))
         if agg is not None:
             client.delete_aggregate(agg['id'])
         observed['aggregate_id'], observed['members'] = None, []

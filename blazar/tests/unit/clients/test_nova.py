@@ -186,6 +186,26 @@ def test_get_or_create_converges_metadata(client):
     assert agg['metadata'] == {'k': 'v'}
 
 
+def test_an_aggregate_known_by_its_id_is_read_not_looked_for_among_all(client,
+                                                                       monkeypatch):
+    """The converger found a reservation's aggregate by listing every
+    aggregate of the cloud, at each step that needed it."""
+    agg = client.get_or_create_aggregate('r3', metadata={'k': 'v'})
+    other = client.create_aggregate('r4')
+    listed = []
+    real_list = client.nova.aggregates.list
+    monkeypatch.setattr(client.nova.aggregates, 'list',
+                        lambda: listed.append(1) or real_list())
+    assert client.find_aggregate('r3', known_id=agg['id'])['id'] == agg['id']
+    again = client.get_or_create_aggregate('r3', metadata={'k': 'v'}, known_id=agg['id'])
+    assert again['id'] == agg['id'] and listed == []
+    # A stale id (gone, or now another aggregate's) falls back to the name.
+    assert client.find_aggregate('r3', known_id=other['id'])['id'] == agg['id']
+    client.delete_aggregate(agg['id'])
+    assert client.find_aggregate('r3', known_id=agg['id']) is None
+    assert len(listed) == 2
+
+
 def test_aggregate_errors(client):
     agg = client.create_aggregate('r1', availability_zone='blazar_r1')
     with pytest.raises(exceptions.HostNotFound):
