@@ -284,11 +284,13 @@ class LeaseService:
 
     def update(self, context, lease_id, values):
         values = {k: v for k, v in values.items() if v is not None}
-        lease = self._get(context, lease_id)
         if not values:
-            return self.view(lease)
-        self._refuse_if_deleting(lease)
+            return self.get(context, lease_id)
         if values.get('reservations'):
+            # What only the cloud knows, before the lock (a date change
+            # needs nothing: it is read and checked under the lock).
+            lease = self._get(context, lease_id)
+            self._refuse_if_deleting(lease)
             values['reservations'] = self._prepared_changes(
                 context, lease, values['reservations'])
 
