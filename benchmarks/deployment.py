@@ -180,8 +180,19 @@ class Deployment:
         return self.keystone.token('admin')
 
     def manager_pids(self):
-        return {name: proc.pid for name, (proc, _) in self.procs.items()
-                if name.startswith('blazar-manager')}
+        """The processes that do a manager's work: its worker processes
+        (``blazar-manager`` runs them under a supervisor, which does none),
+        or the process itself if it has no child."""
+        found = {}
+        for name, (proc, _) in self.procs.items():
+            if not name.startswith('blazar-manager'):
+                continue
+            workers = children(proc.pid)
+            if not workers:
+                found[name] = proc.pid
+            for number, pid in enumerate(sorted(workers), 1):
+                found[name if len(workers) == 1 else '%s/%d' % (name, number)] = pid
+        return found
 
     def cpu_seconds(self):
         """CPU seconds used so far by each process of the deployment (its
