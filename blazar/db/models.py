@@ -447,3 +447,22 @@ class AllocationLock(Base):
 
     name = sa.Column(sa.String(64), primary_key=True)
     generation = sa.Column(sa.BigInteger, nullable=False, default=0)
+
+
+class CalendarChange(Base):
+    """The hosts whose calendar a transaction changed, stamped with the
+    allocation lock generation that transaction committed (its own bump):
+    the availability caches catch up on the rows stamped at or after the
+    generation they hold (blazar/db/api/calendar.py). A row without a
+    host is the pruning mark: older rows were deleted, so a cache holding
+    a generation at or before it reloads in full."""
+    __tablename__ = 'calendar_changes'
+    __table_args__ = (
+        sa.Index('ix_calendar_changes_generation', 'generation', 'host_id'),
+    )
+
+    id = sa.Column(sa.BigInteger().with_variant(sa.Integer, 'sqlite'),
+                   primary_key=True, autoincrement=True)
+    generation = sa.Column(sa.BigInteger, nullable=False)
+    # No foreign key: a removed host's change must outlive it.
+    host_id = sa.Column(sa.Integer, nullable=True)

@@ -8,6 +8,7 @@ each lives in the module of its noun:
 * :mod:`.events` lease events and their claims;
 * :mod:`.hosts` hosts, capabilities, properties, inventories;
 * :mod:`.allocations` who holds which host when, the calendar, slots;
+* :mod:`.calendar` which hosts each calendar change touched (the caches' delta);
 * :mod:`.floatingips` floating IPs, their reservations and allocations;
 * :mod:`.usage` reserved time per project;
 * :mod:`.intents` what the cloud must hold, the converger's progress;
@@ -17,6 +18,7 @@ each lives in the module of its noun:
 Functions return plain dicts; no ORM object leaves the package.
 """
 from blazar.db.api.allocations import *  # noqa: F401,F403
+from blazar.db.api.calendar import *  # noqa: F401,F403
 from blazar.db.api.core import *  # noqa: F401,F403
 from blazar.db.api.events import *  # noqa: F401,F403
 from blazar.db.api.floatingips import *  # noqa: F401,F403

@@ -4,6 +4,7 @@ from sqlalchemy import orm
 
 from blazar.db import models
 from blazar.db.api import paging
+from blazar.db.api.calendar import calendar_touch
 from blazar.db.api.core import _create
 from blazar.db.api.core import _reader
 from blazar.db.api.core import _row
@@ -160,6 +161,8 @@ def lease_destroy(context, lease_id):
     with transaction(context) as session:
         lease = session.get(models.Lease, lease_id)
         if lease is not None:
+            # Its allocations go with it (on delete cascade).
+            calendar_touch(context, lease_id=lease_id)
             session.delete(lease)
             session.flush()
         return lease is not None
