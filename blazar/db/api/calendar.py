@@ -27,8 +27,8 @@ reloads in full.
 import sqlalchemy as sa
 
 from blazar.db import models
-from blazar.db.api.core import COMPUTE_LOCK
 from blazar.db.api.core import _reader
+from blazar.db.api.core import COMPUTE_LOCK
 from blazar.db.api.core import transaction
 
 __all__ = [
