@@ -10,9 +10,9 @@ provider loads in full, and questions are answered the same by both.
 """
 import datetime
 
-from hypothesis import HealthCheck
 from hypothesis import event
 from hypothesis import given
+from hypothesis import HealthCheck
 from hypothesis import settings
 from hypothesis import strategies as st
 import pytest
