@@ -165,6 +165,35 @@ def test_a_constant_number_of_statements(any_service):
     assert few['usage'] == (2, 2)
 
 
+def _after_a_change(service, ctx, host_ids):
+    """Statements of the first question after a lease on ``host_ids``."""
+    window = {'start_date': T0.strftime('%Y-%m-%d %H:%M'),
+              'end_date': (T0 + 3 * HOUR).strftime('%Y-%m-%d %H:%M')}
+    service.how_many(ctx, **window)         # the calendar is loaded
+    add_lease('changer', host_ids, T0 + 5 * HOUR, T0 + 6 * HOUR)
+    with statements() as seen:
+        service.how_many(ctx, **window)
+    return seen
+
+
+def test_a_change_costs_a_constant_number_of_statements(any_service):
+    service = any_service
+    ctx = admin()
+    small = add_hosts(3)
+    add_lease('p1', small[:2], T0, T0 + HOUR)
+    few = _after_a_change(service, ctx, small[:1])
+    many = add_hosts(40, offset=3)
+    for i in range(0, 40, 2):
+        add_lease('p%d' % i, many[i:i + 2], T0 + i * MINUTE, T0 + HOUR + i * MINUTE)
+    more = _after_a_change(service, ctx, many[:4])
+    # The generation, the hosts changed since, their rows, capabilities and
+    # allocations: whatever the number of hosts, allocations or of hosts
+    # the change touched.
+    assert len(few) == len(more) == 5, more
+    provider = service.provider('physical:host')
+    assert provider.loads == 1
+
+
 def test_the_calendar_is_caught_up_only_when_it_changed(service):
     ctx = admin()
     hosts = add_hosts(2)
