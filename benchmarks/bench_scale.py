@@ -65,7 +65,7 @@ def seed(rng, hosts, now):
     from blazar.db import api as db_api
     from blazar.db import models
     began = time.perf_counter()
-    day, hour = datetime.timedelta(days=1), datetime.timedelta(hours=1)
+    day = datetime.timedelta(days=1)
     rows = {name: [] for name in ('hosts', 'caps', 'leases', 'reservations',
                                   'host_reservations', 'events', 'allocations')}
     for n in range(1, hosts + 1):
