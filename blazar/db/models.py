@@ -466,3 +466,34 @@ class CalendarChange(Base):
     generation = sa.Column(sa.BigInteger, nullable=False)
     # No foreign key: a removed host's change must outlive it.
     host_id = sa.Column(sa.Integer, nullable=True)
+
+
+class UsageSpan(Base):
+    """Usage's aggregate of the allocations: per reservation and window,
+    the host and instance slots held and their VCPUs, memory and disk
+    (the host's size for a host reservation, the instance's for an
+    instance slot), with the lease and project. Rewritten from the
+    allocations in the transaction that changes them
+    (blazar/db/api/usage.py), so that usage reads one row per reservation
+    window instead of every allocation joined to its reservation, lease,
+    host and instance shape."""
+    __tablename__ = 'usage_spans'
+    __table_args__ = (
+        sa.Index('ix_usage_spans_window', 'end_date', 'start_date'),
+        sa.Index('ix_usage_spans_project', 'project_id', 'end_date'),
+        sa.Index('ix_usage_spans_reservation', 'reservation_id'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    reservation_id = sa.Column(sa.String(36),
+                               sa.ForeignKey('reservations.id', ondelete='CASCADE'),
+                               nullable=False)
+    lease_id = sa.Column(sa.String(36), nullable=False)
+    project_id = sa.Column(sa.String(255))
+    start_date = sa.Column(sa.DateTime, nullable=False)
+    end_date = sa.Column(sa.DateTime, nullable=False)
+    host_slots = sa.Column(sa.BigInteger, nullable=False)
+    instance_slots = sa.Column(sa.BigInteger, nullable=False)
+    vcpus = sa.Column(sa.BigInteger, nullable=False)
+    memory_mb = sa.Column(sa.BigInteger, nullable=False)
+    disk_gb = sa.Column(sa.BigInteger, nullable=False)

@@ -9,6 +9,7 @@ from blazar.db import models
 from blazar.db.api.calendar import calendar_touch
 from blazar.db.api.core import _reader
 from blazar.db.api.core import transaction
+from blazar.db.api.usage import usage_spans_refresh
 
 __all__ = [
     'allocation_list',
@@ -83,8 +84,8 @@ def reservation_host_ids(context, reservation_id):
 
 
 def allocations_create(context, reservation_id, host_ids, start, end):
-    """Two statements (the rows, the calendar change), whatever the number
-    of hosts."""
+    """Four statements (the rows, the calendar change, the usage spans),
+    whatever the number of hosts."""
     if not host_ids:
         return
     with transaction(context) as session:
@@ -92,6 +93,7 @@ def allocations_create(context, reservation_id, host_ids, start, end):
             {'reservation_id': reservation_id, 'compute_host_id': host_id,
              'start_date': start, 'end_date': end} for host_id in host_ids])
         calendar_touch(context, host_ids=host_ids)
+        usage_spans_refresh(context, [reservation_id])
 
 
 def allocations_delete(context, reservation_id, host_ids=None):
@@ -105,6 +107,7 @@ def allocations_delete(context, reservation_id, host_ids=None):
         if host_ids is not None:
             query = query.where(models.HostAllocation.compute_host_id.in_(list(host_ids)))
         session.execute(query)
+        usage_spans_refresh(context, [reservation_id])
 
 
 def allocations_set_window(context, reservation_id, start, end):
@@ -115,6 +118,7 @@ def allocations_set_window(context, reservation_id, start, end):
                         .where(models.HostAllocation.reservation_id == reservation_id)
                         .values(start_date=start, end_date=end,
                                 updated_at=timeutils.utcnow()))
+        usage_spans_refresh(context, [reservation_id])
 
 
 def calendar_rows(context, ends_after, starts_before, host_ids=None):
@@ -191,3 +195,4 @@ def reservation_slots_set(context, reservation_id, slots, start, end):
                                slots=n, start_date=start, end_date=end)
                          for host_id, n in sorted(slots.items()) if n > 0])
         session.flush()
+        usage_spans_refresh(context, [reservation_id])

@@ -9,6 +9,7 @@ from blazar.db.api.calendar import calendar_touch
 from blazar.db.api.core import _reader
 from blazar.db.api.core import _row
 from blazar.db.api.core import transaction
+from blazar.db.api.usage import usage_spans_refresh
 
 __all__ = [
     'host_create',
@@ -245,6 +246,9 @@ def host_update(context, host_id, values, capabilities=None, resource_type=None)
             _set_capabilities(session, host, resource_type, capabilities)
         session.flush()
         calendar_touch(context, host_ids=[host_id])
+        if set(values) & {'vcpus', 'memory_mb', 'local_gb'}:
+            # Usage weighs a host reservation's time by its host's size.
+            usage_spans_refresh(context, host_id=host_id)
         return _host_dict(host)
 
 
@@ -254,8 +258,10 @@ def host_destroy(context, host_id):
         if host is not None:
             calendar_touch(context, host_ids=[host_id])
             # Past allocations are history of this host only.
+            held = usage_spans_refresh(context, host_id=host_id)
             session.execute(sa.delete(models.HostAllocation).where(
                 models.HostAllocation.compute_host_id == host_id))
+            usage_spans_refresh(context, held)
             session.delete(host)
             session.flush()
         return host is not None

@@ -10,6 +10,7 @@ from blazar.db.api.core import _reader
 from blazar.db.api.core import _row
 from blazar.db.api.core import _update
 from blazar.db.api.core import transaction
+from blazar.db.api.usage import usage_spans_refresh
 
 __all__ = [
     'lease_create',
@@ -191,11 +192,21 @@ def host_reservation_update(context, host_reservation_id, values):
 
 
 def instance_reservation_create(context, values):
-    return _create(context, models.InstanceReservation, values)
+    # Usage weighs instance slots by the shape (allocations made earlier
+    # in the transaction were weighed as whole hosts).
+    with transaction(context):
+        row = _create(context, models.InstanceReservation, values)
+        usage_spans_refresh(context, [row['reservation_id']])
+        return row
 
 
 def instance_reservation_update(context, instance_reservation_id, values):
-    return _update(context, models.InstanceReservation, instance_reservation_id, values)
+    with transaction(context):
+        updated = _update(context, models.InstanceReservation,
+                          instance_reservation_id, values)
+        if set(values) & {'vcpus', 'memory_mb', 'disk_gb'}:
+            usage_spans_refresh(context, instance_reservation_id=instance_reservation_id)
+        return updated
 
 
 def leases_still_holding(context, lease_id):

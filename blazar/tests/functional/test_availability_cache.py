@@ -6,7 +6,9 @@ extra capability change, maintenance, failure and recovery) interleaved
 with questions, on each database. After every step the calendar the
 providers keep (caught up by deltas: blazar/plugins/hosts/availability.py,
 blazar/plugins/instances/availability.py) is compared with what a fresh
-provider loads in full, and questions are answered the same by both.
+provider loads in full, and questions are answered the same by both; and
+usage's aggregate (blazar/db/api/usage.py) sums the same as the
+allocations.
 """
 import datetime
 
@@ -34,6 +36,7 @@ from blazar.tests.functional.test_availability import base_time
 from blazar.tests.functional.test_availability import fmt
 
 SLOT = datetime.timedelta(minutes=30)
+MINUTE = datetime.timedelta(minutes=1)
 HYPERVISORS = 6
 RACKS = ['0', '1', None]
 QUERIES = ['', '["==", "$rack", "1"]', '["!=", "$rack", "1"]']
@@ -210,6 +213,11 @@ class Run:
         assert ours_i.candidates == theirs_i.candidates
         assert (_normal(ours_i.holdings, since, key=_holding)
                 == _normal(theirs_i.holdings, since, key=_holding))
+        # Usage's aggregate is the allocations' sum, edges to the minute.
+        for start, end in ((self.at(-2), self.at(70)), (self.at(3) + MINUTE, self.at(9)),
+                           (self.at(0), self.at(1) - MINUTE)):
+            assert (db_api.usage_totals(self.ctx, start, end)
+                    == db_api.usage_totals_scan(self.ctx, start, end))
         return kept, inst
 
 
