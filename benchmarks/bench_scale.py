@@ -378,7 +378,13 @@ def run(args, rng, database):
                    latest_end=fmt(starts[i] + month), limit=5)
 
     def cal(i):
-        return get('/v1/calendar', start_date=fmt(starts[i]),
+        # The free-host profile (an administrator gets every host's busy
+        # intervals unless hosts=false; a page of them with limit).
+        return get('/v1/calendar', start_date=fmt(starts[i]), hosts='false',
+                   end_date=fmt(starts[i] + datetime.timedelta(days=7)))
+
+    def cal_hosts(i):
+        return get('/v1/calendar', start_date=fmt(starts[i]), hosts='true', limit=100,
                    end_date=fmt(starts[i] + datetime.timedelta(days=7)))
 
     paths = [
@@ -401,7 +407,9 @@ def run(args, rng, database):
             print('%-50s %9.1f %9.1f' % (name, p50, p95))
         for name, fn in (('GET /v1/availability, first after a change', avail),
                          ('GET /v1/offerings, first after a change', offers),
-                         ('GET /v1/calendar, first after a change', cal)):
+                         ('GET /v1/calendar?hosts=false, first after a change', cal),
+                         ('GET /v1/calendar?hosts=true&limit=100, after a change',
+                          cal_hosts)):
             times = sorted(after_change(fn))
             p50, p95 = times[len(times) // 2], times[min(len(times) - 1,
                                                          round(0.95 * (len(times) - 1)))]
