@@ -120,6 +120,9 @@ def fill(rng, hosts, allocations, now):
                             (models.HostAllocation, alloc_rows)):
             for i in range(0, len(rows), CHUNK):
                 conn.execute(table.__table__.insert(), rows[i:i + CHUNK])
+    # Usage's aggregate, as the store functions would have kept it.
+    from blazar import context
+    db_api.usage_spans_rebuild(context.get_admin_context())
     if engine.dialect.name == 'postgresql':
         with engine.begin() as conn:
             conn.execute(sa.text("SELECT setval('computehosts_id_seq', %d)" % hosts))
