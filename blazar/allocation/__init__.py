@@ -11,7 +11,9 @@ is computed here.
 * :mod:`.slots` - instance slots per host and their selection (affinity);
 * :mod:`.availability` - how many hosts / how long / when;
 * :mod:`.slot_availability` - how long / when / the free-slot calendar for
-  instance shapes (how many: :func:`.slots.max_amount`).
+  instance shapes (how many: :func:`.slots.max_amount`);
+* :mod:`.deltas` - a loaded calendar brought up to date with the hosts that
+  changed.
 
 Times are naive UTC datetimes, intervals are ``[start, end)`` and the
 cleaning ``margin`` is a ``timedelta`` (``None`` for none).

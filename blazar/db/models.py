@@ -447,3 +447,53 @@ class AllocationLock(Base):
 
     name = sa.Column(sa.String(64), primary_key=True)
     generation = sa.Column(sa.BigInteger, nullable=False, default=0)
+
+
+class CalendarChange(Base):
+    """The hosts whose calendar a transaction changed, stamped with the
+    allocation lock generation that transaction committed (its own bump):
+    the availability caches catch up on the rows stamped at or after the
+    generation they hold (blazar/db/api/calendar.py). A row without a
+    host is the pruning mark: older rows were deleted, so a cache holding
+    a generation at or before it reloads in full."""
+    __tablename__ = 'calendar_changes'
+    __table_args__ = (
+        sa.Index('ix_calendar_changes_generation', 'generation', 'host_id'),
+    )
+
+    id = sa.Column(sa.BigInteger().with_variant(sa.Integer, 'sqlite'),
+                   primary_key=True, autoincrement=True)
+    generation = sa.Column(sa.BigInteger, nullable=False)
+    # No foreign key: a removed host's change must outlive it.
+    host_id = sa.Column(sa.Integer, nullable=True)
+
+
+class UsageSpan(Base):
+    """Usage's aggregate of the allocations: per reservation and window,
+    the host and instance slots held and their VCPUs, memory and disk
+    (the host's size for a host reservation, the instance's for an
+    instance slot), with the lease and project. Rewritten from the
+    allocations in the transaction that changes them
+    (blazar/db/api/usage.py), so that usage reads one row per reservation
+    window instead of every allocation joined to its reservation, lease,
+    host and instance shape."""
+    __tablename__ = 'usage_spans'
+    __table_args__ = (
+        sa.Index('ix_usage_spans_window', 'end_date', 'start_date'),
+        sa.Index('ix_usage_spans_project', 'project_id', 'end_date'),
+        sa.Index('ix_usage_spans_reservation', 'reservation_id'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    reservation_id = sa.Column(sa.String(36),
+                               sa.ForeignKey('reservations.id', ondelete='CASCADE'),
+                               nullable=False)
+    lease_id = sa.Column(sa.String(36), nullable=False)
+    project_id = sa.Column(sa.String(255))
+    start_date = sa.Column(sa.DateTime, nullable=False)
+    end_date = sa.Column(sa.DateTime, nullable=False)
+    host_slots = sa.Column(sa.BigInteger, nullable=False)
+    instance_slots = sa.Column(sa.BigInteger, nullable=False)
+    vcpus = sa.Column(sa.BigInteger, nullable=False)
+    memory_mb = sa.Column(sa.BigInteger, nullable=False)
+    disk_gb = sa.Column(sa.BigInteger, nullable=False)

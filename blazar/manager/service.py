@@ -29,6 +29,9 @@ CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 HOST_TYPE = 'physical:host'
 FIP_TYPE = 'virtual:floatingip'
+# Seconds between two prunings of the calendar change log (it keeps the
+# last db_api.CALENDAR_CHANGES_KEPT generations: blazar/db/api/calendar.py).
+CALENDAR_PRUNE_INTERVAL = 600
 
 
 def _rpc_method(func):
@@ -242,6 +245,9 @@ class ManagerService:
                                self.sweeper.freepool),
             converger.Periodic('orphan collection', lambda: CONF.manager.orphan_interval,
                                self.sweeper.orphans),
+            converger.Periodic('calendar change log pruning',
+                               lambda: CALENDAR_PRUNE_INTERVAL,
+                               db_api.calendar_changes_prune),
         ])
         self.healer = healing.Healer(self.plugins, self.lifecycle, on_change=self._wake)
         self.healing_worker = healing.HealingWorker(self.healer)

@@ -6,8 +6,10 @@ from oslo_utils import timeutils
 import sqlalchemy as sa
 
 from blazar.db import models
+from blazar.db.api.calendar import calendar_touch
 from blazar.db.api.core import _reader
 from blazar.db.api.core import transaction
+from blazar.db.api.usage import usage_spans_refresh
 
 __all__ = [
     'allocation_list',
@@ -95,31 +97,41 @@ def reservation_service_names(context, reservation_id):
 
 
 def allocations_create(context, reservation_id, host_ids, start, end):
-    """One statement, whatever the number of hosts."""
+    """Four statements (the rows, the calendar change, the usage spans),
+    whatever the number of hosts."""
     if not host_ids:
         return
     with transaction(context) as session:
         session.execute(sa.insert(models.HostAllocation), [
             {'reservation_id': reservation_id, 'compute_host_id': host_id,
              'start_date': start, 'end_date': end} for host_id in host_ids])
+        calendar_touch(context, host_ids=host_ids)
+        usage_spans_refresh(context, [reservation_id])
 
 
 def allocations_delete(context, reservation_id, host_ids=None):
     with transaction(context) as session:
+        if host_ids is not None:
+            calendar_touch(context, host_ids=host_ids)
+        else:
+            calendar_touch(context, reservation_id=reservation_id)
         query = sa.delete(models.HostAllocation).where(
             models.HostAllocation.reservation_id == reservation_id)
         if host_ids is not None:
             query = query.where(models.HostAllocation.compute_host_id.in_(list(host_ids)))
         session.execute(query)
+        usage_spans_refresh(context, [reservation_id])
 
 
 def allocations_set_window(context, reservation_id, start, end):
     """Keep a reservation's allocations in step with its lease dates."""
     with transaction(context) as session:
+        calendar_touch(context, reservation_id=reservation_id)
         session.execute(sa.update(models.HostAllocation)
                         .where(models.HostAllocation.reservation_id == reservation_id)
                         .values(start_date=start, end_date=end,
                                 updated_at=timeutils.utcnow()))
+        usage_spans_refresh(context, [reservation_id])
 
 
 def calendar_rows(context, ends_after, starts_before, host_ids=None):
@@ -144,11 +156,12 @@ def calendar_rows(context, ends_after, starts_before, host_ids=None):
         return [dict(row._mapping) for row in session.execute(query)]
 
 
-def slot_holdings(context, ends_after, exclude_reservation_id=None):
+def slot_holdings(context, ends_after, exclude_reservation_id=None, host_ids=None):
     """Everything that holds host resources after ``ends_after``, per host:
     ``{host id: [(start, end, instance reservation row or None, slots)]}``
     (None: a whole-host reservation). One range scan of the allocation
-    window index joined on primary keys."""
+    window index joined on primary keys (of ix_allocations_host_window
+    for ``host_ids`` only)."""
     with _reader(context) as session:
         alloc, inst = models.HostAllocation, models.InstanceReservation
         query = (sa.select(alloc.compute_host_id, alloc.start_date, alloc.end_date,
@@ -158,6 +171,8 @@ def slot_holdings(context, ends_after, exclude_reservation_id=None):
                  .where(alloc.end_date > ends_after))
         if exclude_reservation_id is not None:
             query = query.where(alloc.reservation_id != exclude_reservation_id)
+        if host_ids is not None:
+            query = query.where(alloc.compute_host_id.in_(sorted(set(host_ids))))
         held = {}
         for row in session.execute(query):
             per_instance = None
@@ -186,8 +201,11 @@ def reservation_slots_set(context, reservation_id, slots, start, end):
     ``start`` to ``end``: one allocation row per host."""
     with transaction(context) as session:
         alloc = models.HostAllocation
+        calendar_touch(context, host_ids=[h for h, n in slots.items() if n > 0],
+                       reservation_id=reservation_id)
         session.execute(sa.delete(alloc).where(alloc.reservation_id == reservation_id))
         session.add_all([alloc(reservation_id=reservation_id, compute_host_id=host_id,
                                slots=n, start_date=start, end_date=end)
                          for host_id, n in sorted(slots.items()) if n > 0])
         session.flush()
+        usage_spans_refresh(context, [reservation_id])

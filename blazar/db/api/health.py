@@ -9,6 +9,7 @@ import datetime
 import sqlalchemy as sa
 
 from blazar.db import models
+from blazar.db.api.calendar import calendar_touch
 from blazar.db.api.core import _reader
 from blazar.db.api.core import transaction
 
@@ -70,6 +71,7 @@ def hosts_mark_failed(context, reasons, now):
                    for host_id, reason in sorted(reasons.items())
                    if host_id in current and current[host_id] != reason]
         if changes:
+            calendar_touch(context, host_ids=[c['b_id'] for c in changes])
             session.execute(
                 sa.update(table).where(table.c.id == sa.bindparam('b_id'))
                 .values(failure_reason=sa.bindparam('b_reason'), reservable=False,
@@ -88,6 +90,7 @@ def hosts_mark_recovered(context, host_ids, now):
             sa.select(host.id).where(host.id.in_(list(host_ids)),
                                      host.failure_reason.isnot(None))))
         if failed:
+            calendar_touch(context, host_ids=failed)
             session.execute(
                 sa.update(host).where(host.id.in_(failed))
                 .values(failure_reason=None, updated_at=now,
@@ -101,6 +104,7 @@ def host_set_maintenance(context, host_id, start, reason, now):
     one); it is unreservable once ``start`` has come."""
     with transaction(context) as session:
         host = models.ComputeHost
+        calendar_touch(context, host_ids=[host_id])
         session.execute(
             sa.update(host).where(host.id == host_id)
             .values(maintenance_start=start, maintenance_reason=reason,
@@ -113,12 +117,15 @@ def host_clear_maintenance(context, host_id, now):
     """End a host's maintenance; return whether it had one."""
     with transaction(context) as session:
         host = models.ComputeHost
-        return session.execute(
+        cleared = session.execute(
             sa.update(host).where(host.id == host_id,
                                   host.maintenance_start.isnot(None))
             .values(maintenance_start=None, maintenance_reason=None,
                     updated_at=now, reservable=host.failure_reason.is_(None))
             .execution_options(synchronize_session=False)).rowcount == 1
+        if cleared:
+            calendar_touch(context, host_ids=[host_id])
+        return cleared
 
 
 def hosts_begin_due_maintenance(context, now):
@@ -128,6 +135,7 @@ def hosts_begin_due_maintenance(context, now):
         due = sorted(session.scalars(sa.select(host.id).where(
             host.maintenance_start <= now, host.reservable.is_(True))))
         if due:
+            calendar_touch(context, host_ids=due)
             session.execute(sa.update(host).where(host.id.in_(due))
                             .values(reservable=False, updated_at=now)
                             .execution_options(synchronize_session=False))
@@ -152,9 +160,12 @@ def maintenance_busy(context):
                                 .where(host.maintenance_start.isnot(None)))}
 
 
-def busy_with_maintenance(context, ends_after, exclude_reservation_id=None):
+def busy_with_maintenance(context, ends_after, exclude_reservation_id=None,
+                          host_ids=None):
     """:func:`busy_by_host` plus :func:`maintenance_busy`, in one statement
-    (a UNION ALL): what lease creation and availability treat as taken."""
+    (a UNION ALL): what lease creation and availability treat as taken.
+    ``host_ids``: of those hosts only (ix_allocations_host_window and the
+    primary key; the availability caches' delta)."""
     with _reader(context) as session:
         alloc, host = models.HostAllocation, models.ComputeHost
         allocations = (sa.select(alloc.compute_host_id.label('host_id'),
@@ -169,6 +180,10 @@ def busy_with_maintenance(context, ends_after, exclude_reservation_id=None):
         # differently by each backend.
         maintenance = (sa.select(host.id, host.maintenance_start, sa.null())
                        .where(host.maintenance_start.isnot(None)))
+        if host_ids is not None:
+            ids = sorted(set(host_ids))
+            allocations = allocations.where(alloc.compute_host_id.in_(ids))
+            maintenance = maintenance.where(host.id.in_(ids))
         busy = {}
         for host_id, start, end in session.execute(
                 sa.union_all(allocations, maintenance)):

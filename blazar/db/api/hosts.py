@@ -5,9 +5,11 @@ import sqlalchemy as sa
 from blazar import exceptions
 from blazar.db import models
 from blazar.db.api import paging
+from blazar.db.api.calendar import calendar_touch
 from blazar.db.api.core import _reader
 from blazar.db.api.core import _row
 from blazar.db.api.core import transaction
+from blazar.db.api.usage import usage_spans_refresh
 
 __all__ = [
     'host_create',
@@ -84,6 +86,7 @@ def host_create(context, values, capabilities, resource_type):
         session.flush()
         _set_capabilities(session, host, resource_type, capabilities)
         session.flush()
+        calendar_touch(context, host_ids=[host.id])
         return _host_dict(host)
 
 
@@ -203,10 +206,11 @@ def host_list(context, reservable=None):
         return _hosts_where(session, condition)
 
 
-def host_list_flat(context, reservable=None):
+def host_list_flat(context, reservable=None, host_ids=None):
     """Like :func:`host_list` (the same dicts, ``capabilities`` included) in
     two statements whatever the number of hosts: the host rows, then every
-    capability of those hosts."""
+    capability of those hosts. ``host_ids``: those hosts only (by primary
+    key; the availability caches' delta)."""
     with _reader(context) as session:
         host = models.ComputeHost
         query = sa.select(*host.__table__.columns).order_by(host.id)
@@ -215,6 +219,10 @@ def host_list_flat(context, reservable=None):
                           models.HostCapability.capability_value)
                 .join(models.ResourceProperty,
                       models.ResourceProperty.id == models.HostCapability.property_id))
+        if host_ids is not None:
+            ids = sorted(set(host_ids))
+            query = query.where(host.id.in_(ids))
+            caps = caps.where(models.HostCapability.computehost_id.in_(ids))
         if reservable is not None:
             query = query.where(host.reservable == reservable)
             caps = (caps.join(host, host.id == models.HostCapability.computehost_id)
@@ -237,6 +245,10 @@ def host_update(context, host_id, values, capabilities=None, resource_type=None)
         if capabilities:
             _set_capabilities(session, host, resource_type, capabilities)
         session.flush()
+        calendar_touch(context, host_ids=[host_id])
+        if set(values) & {'vcpus', 'memory_mb', 'local_gb'}:
+            # Usage weighs a host reservation's time by its host's size.
+            usage_spans_refresh(context, host_id=host_id)
         return _host_dict(host)
 
 
@@ -244,9 +256,12 @@ def host_destroy(context, host_id):
     with transaction(context) as session:
         host = session.get(models.ComputeHost, host_id)
         if host is not None:
+            calendar_touch(context, host_ids=[host_id])
             # Past allocations are history of this host only.
+            held = usage_spans_refresh(context, host_id=host_id)
             session.execute(sa.delete(models.HostAllocation).where(
                 models.HostAllocation.compute_host_id == host_id))
+            usage_spans_refresh(context, held)
             session.delete(host)
             session.flush()
         return host is not None
@@ -313,6 +328,7 @@ def host_set_inventory(context, host_id, inventories, traits):
     (``{class: {total, reserved, min_unit, max_unit, step_size,
     allocation_ratio}}``) and traits."""
     with transaction(context) as session:
+        calendar_touch(context, host_ids=[host_id])
         session.execute(sa.delete(models.HostInventory).where(
             models.HostInventory.computehost_id == host_id))
         session.execute(sa.delete(models.HostTrait).where(

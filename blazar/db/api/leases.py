@@ -4,11 +4,13 @@ from sqlalchemy import orm
 
 from blazar.db import models
 from blazar.db.api import paging
+from blazar.db.api.calendar import calendar_touch
 from blazar.db.api.core import _create
 from blazar.db.api.core import _reader
 from blazar.db.api.core import _row
 from blazar.db.api.core import _update
 from blazar.db.api.core import transaction
+from blazar.db.api.usage import usage_spans_refresh
 
 __all__ = [
     'lease_create',
@@ -202,11 +204,14 @@ def lease_clear_reason(context, lease_id, status):
 
 
 def lease_destroy(context, lease_id):
-    """Delete a lease in one statement: the database's foreign keys
-    (ON DELETE CASCADE, every backend) take its events, reservations,
-    plugin rows and allocations with it. Intents are kept: an absent
-    intent still has cloud objects to remove."""
+    """Delete a lease in one statement (and one to record the calendar
+    change): the database's foreign keys (ON DELETE CASCADE, every
+    backend) take its events, reservations, plugin rows, allocations and
+    usage spans with it. Intents are kept: an absent intent still has
+    cloud objects to remove."""
     with transaction(context) as session:
+        # The hosts its allocations hold are recorded before they go.
+        calendar_touch(context, lease_id=lease_id)
         return session.execute(sa.delete(models.Lease).where(
             models.Lease.id == lease_id)).rowcount == 1
 
@@ -255,11 +260,21 @@ def instance_reservation_remember(context, reservation_id, aggregate_id, server_
 
 
 def instance_reservation_create(context, values):
-    return _create(context, models.InstanceReservation, values)
+    # Usage weighs instance slots by the shape (allocations made earlier
+    # in the transaction were weighed as whole hosts).
+    with transaction(context):
+        row = _create(context, models.InstanceReservation, values)
+        usage_spans_refresh(context, [row['reservation_id']])
+        return row
 
 
 def instance_reservation_update(context, instance_reservation_id, values):
-    return _update(context, models.InstanceReservation, instance_reservation_id, values)
+    with transaction(context):
+        updated = _update(context, models.InstanceReservation,
+                          instance_reservation_id, values)
+        if set(values) & {'vcpus', 'memory_mb', 'disk_gb'}:
+            usage_spans_refresh(context, instance_reservation_id=instance_reservation_id)
+        return updated
 
 
 def leases_still_holding(context, lease_id):

@@ -1,12 +1,28 @@
-"""Reserved time per project, summed by the database (usage, enforcement)."""
+"""Reserved time per project, summed by the database (usage, enforcement).
+
+Usage reads an aggregate, ``usage_spans``: one row per reservation and
+allocation window, with the host and instance slots held and their VCPUs,
+memory and disk. Every store function that changes allocations (or what
+their weight depends on: an instance reservation's shape, a host's size)
+rewrites the spans of the reservations it touched in the same transaction
+(:func:`usage_spans_refresh`, two set-based statements), so usage sums one
+row per reservation window overlapping the period, without joins, instead
+of every allocation joined to its reservation, lease, host and shape. The
+answer is the same sum: a span's held time is its window clipped to the
+period (to the second, edges included), times its slots and weights.
+"""
 import sqlalchemy as sa
 from sqlalchemy.ext import compiler as sa_compiler
 
 from blazar.db import models
 from blazar.db.api.core import _reader
+from blazar.db.api.core import transaction
 
 __all__ = [
     'usage_totals',
+    'usage_totals_scan',
+    'usage_spans_refresh',
+    'usage_spans_rebuild',
     'usage_lease_ids',
     'floatingip_usage_totals',
     'lease_allocated_hosts',
@@ -41,14 +57,124 @@ def _seconds_postgresql(element, compiler, **kw):
     return 'EXTRACT(EPOCH FROM (%s - %s))' % (second, first)
 
 
+def _spans_of(reservation_ids):
+    """SELECT of the spans of some reservations, from their allocations
+    (ix_allocations_reservation, primary-key joins)."""
+    alloc, host = models.HostAllocation, models.ComputeHost
+    inst, res, lease = models.InstanceReservation, models.Reservation, models.Lease
+    instance = inst.id.isnot(None)
+    return (sa.select(alloc.reservation_id, res.lease_id, lease.project_id,
+                      alloc.start_date, alloc.end_date,
+                      sa.func.sum(sa.case((instance, 0), else_=alloc.slots)),
+                      sa.func.sum(sa.case((instance, alloc.slots), else_=0)),
+                      sa.func.sum(alloc.slots * sa.func.coalesce(inst.vcpus, host.vcpus)),
+                      sa.func.sum(alloc.slots * sa.func.coalesce(inst.memory_mb,
+                                                                 host.memory_mb)),
+                      sa.func.sum(alloc.slots * sa.func.coalesce(inst.disk_gb,
+                                                                 host.local_gb)))
+            .join(res, res.id == alloc.reservation_id)
+            .join(lease, lease.id == res.lease_id)
+            .join(host, host.id == alloc.compute_host_id)
+            .outerjoin(inst, inst.reservation_id == alloc.reservation_id)
+            .where(alloc.reservation_id.in_(reservation_ids))
+            .group_by(alloc.reservation_id, res.lease_id, lease.project_id,
+                      alloc.start_date, alloc.end_date))
+
+
+SPAN_COLUMNS = ('reservation_id', 'lease_id', 'project_id', 'start_date', 'end_date',
+                'host_slots', 'instance_slots', 'vcpus', 'memory_mb', 'disk_gb')
+
+
+def usage_spans_refresh(context, reservation_ids=None, host_id=None,
+                        instance_reservation_id=None):
+    """Rewrite the usage spans of reservations from their allocations, in
+    the caller's transaction: of ``reservation_ids``, of the reservations
+    holding ``host_id`` (call it before removing the host's allocations: it
+    returns their ids, to refresh again afterwards), or of the reservation
+    of an instance reservation row. Two statements (three for a host),
+    whatever the number of allocations. Returns the reservation ids (a
+    list) or the SELECT of them."""
+    with transaction(context) as session:
+        if host_id is not None:
+            alloc = models.HostAllocation
+            reservation_ids = list(session.scalars(
+                sa.select(alloc.reservation_id).distinct()
+                .where(alloc.compute_host_id == host_id)))
+        elif instance_reservation_id is not None:
+            inst = models.InstanceReservation
+            reservation_ids = (sa.select(inst.reservation_id)
+                               .where(inst.id == instance_reservation_id)
+                               .scalar_subquery())
+        elif reservation_ids is not None and not isinstance(reservation_ids, list):
+            reservation_ids = list(reservation_ids)
+        if isinstance(reservation_ids, list) and not reservation_ids:
+            return []
+        span = models.UsageSpan
+        session.execute(sa.delete(span).where(span.reservation_id.in_(reservation_ids))
+                        .execution_options(synchronize_session=False))
+        session.execute(sa.insert(span).from_select(SPAN_COLUMNS,
+                                                    _spans_of(reservation_ids)))
+        return reservation_ids
+
+
+def usage_spans_rebuild(context):
+    """Rewrite every usage span from the allocations (two statements): for
+    rows written around the store functions (the benchmarks' bulk seeds)."""
+    with transaction(context) as session:
+        session.execute(sa.delete(models.UsageSpan))
+        session.execute(sa.insert(models.UsageSpan).from_select(
+            SPAN_COLUMNS, _spans_of(sa.select(models.HostAllocation.reservation_id))))
+
+
 def usage_totals(context, start, end, project_id=None):
     """Reserved time per project within ``[start, end)``, summed by the
-    database in one statement (range scan of ix_allocations_window,
-    primary-key joins): per project, the seconds hosts are held by host
+    database in one statement over the usage spans overlapping it (range
+    scan of ix_usage_spans_window, or ix_usage_spans_project for one
+    project; no join): per project, the seconds hosts are held by host
     reservations and instance slots by instance reservations, the held
     seconds weighted by VCPUs, memory MB and disk GB (the host's size for a
     host reservation, the instance size for an instance slot), and the
     number of leases and reservations."""
+    with _reader(context) as session:
+        span = models.UsageSpan
+        lo = sa.literal(start, sa.DateTime)
+        hi = sa.literal(end, sa.DateTime)
+        held = _Seconds(sa.case((span.start_date > lo, span.start_date), else_=lo),
+                        sa.case((span.end_date < hi, span.end_date), else_=hi))
+        query = (sa.select(span.project_id,
+                           sa.func.sum(held * span.host_slots).label('host_seconds'),
+                           sa.func.sum(held * span.instance_slots)
+                           .label('instance_seconds'),
+                           sa.func.sum(held * span.vcpus).label('vcpu_seconds'),
+                           sa.func.sum(held * span.memory_mb).label('memory_mb_seconds'),
+                           sa.func.sum(held * span.disk_gb).label('disk_gb_seconds'),
+                           sa.func.count(sa.distinct(span.lease_id)).label('leases'),
+                           sa.func.count(sa.distinct(span.reservation_id))
+                           .label('reservations'))
+                 .where(span.end_date > start, span.start_date < end)
+                 .group_by(span.project_id)
+                 .order_by(span.project_id))
+        if project_id is not None:
+            query = query.where(span.project_id == project_id)
+        return _totals(session.execute(query))
+
+
+def _totals(rows):
+    return [{'project_id': row.project_id,
+             'host_seconds': float(row.host_seconds or 0),
+             'instance_seconds': float(row.instance_seconds or 0),
+             'vcpu_seconds': float(row.vcpu_seconds or 0),
+             'memory_mb_seconds': float(row.memory_mb_seconds or 0),
+             'disk_gb_seconds': float(row.disk_gb_seconds or 0),
+             'leases': int(row.leases), 'reservations': int(row.reservations)}
+            for row in rows]
+
+
+def usage_totals_scan(context, start, end, project_id=None):
+    """:func:`usage_totals` from the allocations themselves (what the
+    spans aggregate; the tests compare both): reserved time per project
+    within ``[start, end)``, summed by the database in one statement
+    (range scan of ix_allocations_window, primary-key joins)."""
     with _reader(context) as session:
         alloc, host = models.HostAllocation, models.ComputeHost
         inst = models.InstanceReservation
@@ -99,16 +225,14 @@ def usage_lease_ids(context, start, end, project_id=None):
     """{project: {lease ids}} of the host and instance allocations within
     ``[start, end)`` (to count leases once beside floating IPs)."""
     with _reader(context) as session:
-        alloc = models.HostAllocation
-        query = (sa.select(models.Lease.project_id, models.Lease.id).distinct()
-                 .join(models.Reservation, models.Reservation.lease_id == models.Lease.id)
-                 .join(alloc, alloc.reservation_id == models.Reservation.id)
-                 .where(alloc.end_date > start, alloc.start_date < end))
+        span = models.UsageSpan
+        query = (sa.select(span.project_id, span.lease_id).distinct()
+                 .where(span.end_date > start, span.start_date < end))
         if project_id is not None:
-            query = query.where(models.Lease.project_id == project_id)
+            query = query.where(span.project_id == project_id)
         found = {}
         for row in session.execute(query):
-            found.setdefault(row.project_id, set()).add(row.id)
+            found.setdefault(row.project_id, set()).add(row.lease_id)
         return found
 
 

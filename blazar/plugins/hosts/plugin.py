@@ -99,21 +99,24 @@ def _margin():
 margin = _margin
 
 
-def load_candidates(context):
+def load_candidates(context, host_ids=None):
     """The reservable hosts as the allocation core sees them (two queries,
-    whatever their number: hosts, their capabilities). Shared by lease
-    creation and availability."""
+    whatever their number: hosts, their capabilities), by id. Shared by
+    lease creation and availability. ``host_ids``: among those hosts only."""
     return [host_allocation.Host(id=h['id'], attributes=host_attributes(h),
                                  size=(h['vcpus'], h['memory_mb'], h['local_gb']))
-            for h in db_api.host_list_flat(context, reservable=True)]
+            for h in db_api.host_list_flat(context, reservable=True,
+                                           host_ids=host_ids)]
 
 
-def load_busy(context, now, reservation_id=None):
+def load_busy(context, now, reservation_id=None, host_ids=None):
     """{host id: [(start, end), ...]}: everything that can still conflict
     with a window starting at ``now`` or later (one query): allocations,
-    and maintenance from its start on (blazar.plugins.hosts.health)."""
+    and maintenance from its start on (blazar.plugins.hosts.health).
+    ``host_ids``: on those hosts only."""
     return db_api.busy_with_maintenance(context, now - _margin(),
-                                        exclude_reservation_id=reservation_id)
+                                        exclude_reservation_id=reservation_id,
+                                        host_ids=host_ids)
 
 
 def select_hosts(context, window, params, reservation_id=None, current=(),

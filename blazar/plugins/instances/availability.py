@@ -12,21 +12,28 @@ what :func:`~blazar.allocation.slots.select_slots` grants. So an offering
 POSTed as a lease is accepted (unless the calendar changed meanwhile: then
 the create answers 409).
 
-The loaded calendar is cached per shape
----------------------------------------
+The loaded calendar is cached per shape, and caught up by deltas
+----------------------------------------------------------------
 Loading is most of the cost of a question (10,000 hosts and 100,000
 allocations take seconds; the answer itself a fraction of that). As for
 hosts (:mod:`blazar.plugins.hosts.availability`, whose docstring gives the
 argument), the result of :func:`.capacity.load` is kept, keyed by the
 generation of the allocation lock: every change of hosts, of their copied
 Placement inventories and traits (:mod:`blazar.plugins.hosts.inventory`)
-and of allocations takes that lock and moves the generation, so a question
-reads the generation (one primary-key lookup) and reloads only if it
-moved. The candidates' capacity and traits depend on the shape, so the
-cache is per shape (resources and traits; the last :data:`MAX_SHAPES`
-shapes asked). The cached holdings are those ending after ``load time -
-cleaning time``: those that ended since cannot meet a window starting now
-or later. A calendar frame reaching into the past loads afresh.
+and of allocations takes that lock, moves the generation and records the
+hosts it touched (:mod:`blazar.db.api.calendar`). A question reads the
+generation (one primary-key lookup); if it moved, the hosts changed since
+are read (one range scan) and :func:`.capacity.load` runs for those hosts
+alone (on primary keys and ix_allocations_host_window), merged in by
+:mod:`blazar.allocation.deltas`; a full load only when the log was pruned
+past the generation held or the delta is large. The candidates' capacity
+and traits depend on the shape, so the cache is per shape (resources and
+traits; the last :data:`MAX_SHAPES` shapes asked), each caught up on its
+own. The cached holdings are those ending after ``load time - cleaning
+time``: those that ended since cannot meet a window starting now or later
+(a delta reads from the same load time, and drops what ended once that is
+old, as the host calendar does). A calendar frame reaching into the past
+loads afresh.
 """
 import collections
 import json
@@ -34,12 +41,14 @@ import threading
 
 from oslo_utils import timeutils
 
+from blazar.allocation import deltas
 from blazar.allocation import hosts as host_allocation
 from blazar.allocation import properties
 from blazar.allocation import slot_availability
 from blazar.allocation import slots
 from blazar.db import api as db_api
 from blazar.plugins import base
+from blazar.plugins.hosts import availability as host_availability
 from blazar.plugins.hosts import plugin as host_plugin
 from blazar.plugins.instances import capacity
 from blazar.plugins.instances import params as checks
@@ -76,6 +85,7 @@ class InstanceAvailability:
         self._lock = threading.Lock()
         self._cache = collections.OrderedDict()     # shape key -> Loaded
         self.loads = 0          # how many times a calendar was loaded
+        self.deltas = 0         # how many times one caught up with a delta
 
     # --- the request ------------------------------------------------------
     def check_params(self, params):
@@ -104,9 +114,10 @@ class InstanceAvailability:
 
     def load(self, context, request):
         """The calendar for the request's shape: the cached one if the
-        generation of the allocation lock has not moved, else a fresh
-        :func:`.capacity.load` (its four queries, with the generation, in
-        one read transaction)."""
+        generation of the allocation lock has not moved, else the cached
+        one caught up with the hosts that changed (six queries), else a
+        fresh :func:`.capacity.load` (its four queries, with the
+        generation, in one read transaction)."""
         engine = db_api.get_engine()
         margin = self.margin()
         key = (json.dumps(request['resources'], sort_keys=True),
@@ -115,18 +126,24 @@ class InstanceAvailability:
             generation = db_api.allocation_generation(context)
             with self._lock:
                 cached = self._cache.get(key)
-            if (cached is not None and cached.engine is engine
-                    and cached.generation == generation and cached.margin == margin):
+            if (cached is None or cached.engine is not engine
+                    or cached.margin != margin):
+                cached = None
+            elif cached.generation == generation:
                 with self._lock:
                     if key in self._cache:
                         self._cache.move_to_end(key)
                 return cached
             now = timeutils.utcnow()
-            loaded = Loaded(engine, generation, margin, now,
-                            *capacity.load(context, request['resources'],
-                                           request['traits'], since=now))
+            loaded = None
+            if cached is not None and cached.generation < generation:
+                loaded = self._catch_up(context, request, cached, generation, now)
+            if loaded is None:
+                loaded = Loaded(engine, generation, margin, now,
+                                *capacity.load(context, request['resources'],
+                                               request['traits'], since=now))
+                self.loads += 1
         with self._lock:
-            self.loads += 1
             current = self._cache.get(key)
             if (current is None or current.engine is not engine
                     or current.generation <= generation):
@@ -135,6 +152,28 @@ class InstanceAvailability:
                 while len(self._cache) > MAX_SHAPES:
                     self._cache.popitem(last=False)
         return loaded
+
+    def _catch_up(self, context, request, cached, generation, now):
+        """``cached`` brought to ``generation`` with the hosts changed since
+        its own (None when a full load is due)."""
+        touched = db_api.calendar_changes_since(context, cached.generation)
+        if touched is None or len(touched) > host_availability.DELTA_HOSTS:
+            return None
+        loaded_at = cached.loaded_at
+        candidates, holdings = cached.candidates, cached.holdings
+        if touched:
+            ids = sorted(touched)
+            fresh, held = capacity.load(context, request['resources'],
+                                        request['traits'], since=loaded_at,
+                                        host_ids=ids)
+            candidates = deltas.merge_hosts(candidates, ids, fresh)
+            holdings = deltas.merge_by_host(holdings, ids, held)
+        if now - loaded_at >= host_availability.TRIM_AFTER:
+            holdings = deltas.trim(holdings, now - cached.margin)
+            loaded_at = now
+        self.deltas += 1
+        return cached._replace(generation=generation, loaded_at=loaded_at,
+                               candidates=candidates, holdings=holdings)
 
     def forget(self):
         """Drop the cached calendars (the next question reloads)."""

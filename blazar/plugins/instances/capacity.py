@@ -52,15 +52,17 @@ def _has_traits(host_traits, traits):
             and not set(traits.get('forbidden', ())) & host_traits)
 
 
-def load(context, resources, traits, reservation_id=None, since=None):
+def load(context, resources, traits, reservation_id=None, since=None,
+         host_ids=None):
     """``(candidates, holdings)`` for :func:`slots.select_slots`: reservable
     hosts having the traits, with their capacity for this shape, and what
     every other reservation (or a maintenance to come) holds on them (four
     queries). ``since``: the
     earliest window start the holdings must answer for (default now; the
-    availability calendar may look at the past)."""
-    hosts = db_api.host_list_flat(context, reservable=True)
-    inventories, host_traits = db_api.host_inventories(context)
+    availability calendar may look at the past). ``host_ids``: of those
+    hosts only (the availability cache's delta)."""
+    hosts = db_api.host_list_flat(context, reservable=True, host_ids=host_ids)
+    inventories, host_traits = db_api.host_inventories(context, host_ids)
     candidates = [
         host_allocation.Host(
             id=h['id'], attributes=host_plugin.host_attributes(h),
@@ -69,7 +71,8 @@ def load(context, resources, traits, reservation_id=None, since=None):
         for h in hosts if _has_traits(host_traits.get(h['id'], set()), traits)]
     since = timeutils.utcnow() if since is None else since
     held = db_api.slot_holdings(context, since - host_plugin.margin(),
-                                exclude_reservation_id=reservation_id)
+                                exclude_reservation_id=reservation_id,
+                                host_ids=host_ids)
     holdings = {host_id: [(s, e, per_instance(row) if row else None, n)
                           for s, e, row, n in items]
                 for host_id, items in held.items()}

@@ -59,5 +59,8 @@ def test_a_create_costs_the_same_statements_whatever_its_number_of_hosts(api, st
     _, three = _create(api, stack, 3, 'three')
     assert len(three['under']) == len(one['under']), three['under']
     # From the lock to the answer (the lease read back after the commit
-    # included): 27 or 28 statements when this was written.
-    assert len(three['before']) + len(three['under']) <= 30, three
+    # included): 27 or 28 statements when this was written, and three more
+    # since the allocations record the hosts they change for the managers'
+    # calendars (blazar/db/api/calendar.py) and rewrite their usage spans
+    # (blazar/db/api/usage.py).
+    assert len(three['before']) + len(three['under']) <= 33, three

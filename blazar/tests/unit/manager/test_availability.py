@@ -165,7 +165,63 @@ def test_a_constant_number_of_statements(any_service):
     assert few['usage'] == (2, 2)
 
 
-def test_the_calendar_is_reloaded_only_when_it_changed(service):
+def _after_a_change(service, ctx, host_ids):
+    """Statements of the first question after a lease on ``host_ids``."""
+    window = {'start_date': T0.strftime('%Y-%m-%d %H:%M'),
+              'end_date': (T0 + 3 * HOUR).strftime('%Y-%m-%d %H:%M')}
+    service.how_many(ctx, **window)         # the calendar is loaded
+    add_lease('changer', host_ids, T0 + 5 * HOUR, T0 + 6 * HOUR)
+    with statements() as seen:
+        service.how_many(ctx, **window)
+    return seen
+
+
+def test_a_change_costs_a_constant_number_of_statements(any_service):
+    service = any_service
+    ctx = admin()
+    small = add_hosts(3)
+    add_lease('p1', small[:2], T0, T0 + HOUR)
+    few = _after_a_change(service, ctx, small[:1])
+    many = add_hosts(40, offset=3)
+    for i in range(0, 40, 2):
+        add_lease('p%d' % i, many[i:i + 2], T0 + i * MINUTE, T0 + HOUR + i * MINUTE)
+    more = _after_a_change(service, ctx, many[:4])
+    # The generation, the hosts changed since, their rows, capabilities and
+    # allocations: whatever the number of hosts, allocations or of hosts
+    # the change touched.
+    assert len(few) == len(more) == 5, more
+    provider = service.provider('physical:host')
+    assert provider.loads == 1
+
+
+def test_the_calendar_is_caught_up_only_when_it_changed(service):
+    ctx = admin()
+    hosts = add_hosts(2)
+    provider = service.provider('physical:host')
+    when = {'start_date': T0.strftime('%Y-%m-%d %H:%M'),
+            'end_date': (T0 + HOUR).strftime('%Y-%m-%d %H:%M')}
+    assert service.how_many(ctx, **when)['max'] == 2
+    loads, caught_up = provider.loads, provider.deltas
+    assert service.how_many(ctx, **when)['max'] == 2
+    assert service.offerings(ctx, None, 1, 60, when['start_date'])
+    assert (provider.loads, provider.deltas) == (loads, caught_up)
+    # A change: the hosts it touched are read again, not the calendar.
+    add_lease('p1', hosts[:1], T0, T0 + HOUR)
+    assert service.how_many(ctx, **when)['max'] == 1
+    assert (provider.loads, provider.deltas) == (loads, caught_up + 1)
+    # A transaction that takes the lock and changes nothing still moves
+    # the generation: a delta, same answer.
+    with db_api.transaction(ctx):
+        db_api.allocation_lock(ctx)
+    assert service.how_many(ctx, **when)['max'] == 1
+    assert (provider.loads, provider.deltas) == (loads, caught_up + 2)
+    # Another database (engine): never the other one's calendar.
+    db_api.reset_facade()
+    assert service.how_many(ctx, **when)['max'] == 1
+    assert provider.loads == loads + 1
+
+
+def test_a_pruned_change_log_reloads_in_full(service):
     ctx = admin()
     hosts = add_hosts(2)
     provider = service.provider('physical:host')
@@ -173,22 +229,18 @@ def test_the_calendar_is_reloaded_only_when_it_changed(service):
             'end_date': (T0 + HOUR).strftime('%Y-%m-%d %H:%M')}
     assert service.how_many(ctx, **when)['max'] == 2
     loads = provider.loads
-    assert service.how_many(ctx, **when)['max'] == 2
-    assert service.offerings(ctx, None, 1, 60, when['start_date'])
-    assert provider.loads == loads
     add_lease('p1', hosts[:1], T0, T0 + HOUR)
+    for _ in range(3):
+        with db_api.transaction(ctx):
+            db_api.allocation_lock(ctx)
+    assert db_api.calendar_changes_prune(ctx, keep=1) > 0
     assert service.how_many(ctx, **when)['max'] == 1
     assert provider.loads == loads + 1
-    # A transaction that takes the lock and changes nothing still moves
-    # the generation: a reload, same answer.
-    with db_api.transaction(ctx):
-        db_api.allocation_lock(ctx)
-    assert service.how_many(ctx, **when)['max'] == 1
-    assert provider.loads == loads + 2
-    # Another database (engine): never the other one's calendar.
-    db_api.reset_facade()
-    assert service.how_many(ctx, **when)['max'] == 1
-    assert provider.loads == loads + 3
+    # Held at the newest generation, a later prune costs nothing.
+    assert db_api.calendar_changes_prune(ctx, keep=1) == 0
+    add_lease('p2', hosts[1:], T0, T0 + HOUR)
+    assert service.how_many(ctx, **when)['max'] == 0
+    assert provider.loads == loads + 1
 
 
 def test_usage_counts_hosts_and_instances(service):

@@ -110,7 +110,33 @@ def test_a_constant_number_of_statements(service):
     assert few['past_calendar'] == (2 * load + 1, load + 1)
 
 
-def test_the_calendar_is_reloaded_only_when_it_changed(service):
+def _after_a_change(service, ctx, slots):
+    """Statements of the first question after a reservation of ``slots``."""
+    window = {'start_date': fmt(T0), 'end_date': fmt(T0 + 3 * HOUR)}
+    service.how_many(ctx, VIRTUAL, params=SHAPE, **window)     # loaded
+    add_slots('changer', slots, T0 + 50 * HOUR, T0 + 51 * HOUR)
+    with statements() as seen:
+        service.how_many(ctx, VIRTUAL, params=SHAPE, **window)
+    return seen
+
+
+def test_a_change_costs_a_constant_number_of_statements(service):
+    ctx = admin()
+    small = add_hosts(3)
+    add_slots('p1', {small[1]: 2}, T0, T0 + HOUR)
+    few = _after_a_change(service, ctx, {small[0]: 1})
+    many = add_hosts(40, offset=3)
+    for i in range(0, 40, 2):
+        add_slots('p%d' % i, {many[i]: 1, many[i + 1]: 2}, T0 + i * HOUR,
+                  T0 + (i + 1) * HOUR)
+    more = _after_a_change(service, ctx, {h: 1 for h in many[:5]})
+    # The generation, the hosts changed since, then capacity.load for those
+    # hosts (their rows, capabilities, inventories, traits, holdings).
+    assert len(few) == len(more) == 7, more
+    assert service.provider(VIRTUAL).loads == 1
+
+
+def test_the_calendar_is_caught_up_only_when_it_changed(service):
     ctx = admin()
     hosts = add_hosts(2)
     provider = service.provider(VIRTUAL)
@@ -125,13 +151,17 @@ def test_the_calendar_is_reloaded_only_when_it_changed(service):
     assert service.how_many(ctx, VIRTUAL, **dict(when, params=bigger))['amount'] == 2
     assert service.how_many(ctx, VIRTUAL, **when)['amount'] == 4
     assert provider.loads == loads + 1
+    # A change: the hosts it touched are read again for the shape asked.
+    caught_up = provider.deltas
     add_slots('p1', {hosts[0]: 1}, T0, T0 + HOUR)
     assert service.how_many(ctx, VIRTUAL, **when)['amount'] == 3
-    assert provider.loads == loads + 2
+    assert (provider.loads, provider.deltas) == (loads + 1, caught_up + 1)
+    assert service.how_many(ctx, VIRTUAL, **dict(when, params=bigger))['amount'] == 1
+    assert (provider.loads, provider.deltas) == (loads + 1, caught_up + 2)
     # Another database (engine): never the other one's calendar.
     db_api.reset_facade()
     assert service.how_many(ctx, VIRTUAL, **when)['amount'] == 3
-    assert provider.loads == loads + 3
+    assert provider.loads == loads + 2
 
 
 def test_dates_beyond_the_calendar_do_not_overflow(service):

@@ -1,0 +1,121 @@
+"""The calendar change log: which hosts each change of the calendar touched.
+
+The managers keep the calendar (hosts and what holds them) in memory
+(blazar/plugins/hosts/availability.py, blazar/plugins/instances/
+availability.py), keyed by the generation of the allocation lock. Every
+store function that changes what the calendar is made of (a host's row,
+capabilities, inventory, health, or an allocation) records here, in the
+same transaction, the hosts it touched, stamped with the lock's generation
+as that transaction sees it: its own bump, since the transaction took the
+lock first (blazar/db/api/core.py). A manager holding generation ``g``
+then catches up by reading the hosts stamped ``g`` or later
+(:func:`calendar_changes_since`, one range scan of
+ix_calendar_changes_generation) and reloading those hosts alone.
+
+Why ``g`` or later and not only later: a write that did not take the lock
+(none does; a hand edit could) is stamped with the last committed
+generation, the one a cache may already hold; re-reading that generation's
+hosts costs a few rows and sees such a write at the next locked change,
+as a full reload did.
+
+The log is pruned (:func:`calendar_changes_prune`, a periodic task of the
+manager): rows older than the last ``keep`` generations are deleted and a
+mark without a host is left at the newest generation deleted; a cache
+holding that generation or an older one sees the mark in its delta and
+reloads in full.
+"""
+import sqlalchemy as sa
+
+from blazar.db import models
+from blazar.db.api.core import _reader
+from blazar.db.api.core import COMPUTE_LOCK
+from blazar.db.api.core import transaction
+
+__all__ = [
+    'calendar_touch',
+    'calendar_changes_since',
+    'calendar_changes_prune',
+    'CALENDAR_CHANGES_KEPT',
+]
+
+#: Generations of changes kept by :func:`calendar_changes_prune`.
+CALENDAR_CHANGES_KEPT = 10000
+
+
+def _generation():
+    """The allocation lock's generation as the enclosing statement sees it
+    (0 before the lock's first use)."""
+    lock = models.AllocationLock
+    return sa.func.coalesce(
+        sa.select(lock.generation).where(lock.name == COMPUTE_LOCK)
+        .scalar_subquery(), 0)
+
+
+def calendar_touch(context, host_ids=None, reservation_id=None, lease_id=None):
+    """Record that this transaction changes the calendar of some hosts:
+    ``host_ids``, and those a reservation's or a lease's allocations hold
+    (call it before deleting or moving allocations, and with the hosts
+    they move to). One statement (an INSERT ... SELECT of the enrolled
+    hosts among them: a host's row goes after its change is recorded),
+    whatever the number of hosts."""
+    host, alloc = models.ComputeHost, models.HostAllocation
+    conditions = []
+    if host_ids is not None:
+        ids = sorted(set(host_ids))
+        if ids:
+            conditions.append(host.id.in_(ids))
+    if reservation_id is not None:
+        conditions.append(host.id.in_(
+            sa.select(alloc.compute_host_id)
+            .where(alloc.reservation_id == reservation_id)))
+    if lease_id is not None:
+        res = models.Reservation
+        conditions.append(host.id.in_(
+            sa.select(alloc.compute_host_id)
+            .join(res, res.id == alloc.reservation_id)
+            .where(res.lease_id == lease_id)))
+    if not conditions:
+        return
+    rows = sa.select(_generation().label('generation'), host.id).where(
+        sa.or_(*conditions))
+    with transaction(context) as session:
+        session.execute(sa.insert(models.CalendarChange).from_select(
+            ['generation', 'host_id'], rows))
+
+
+def calendar_changes_since(context, generation):
+    """The ids of the hosts whose calendar changed at ``generation`` or
+    later, or None if the log was pruned past ``generation`` (the caller
+    reloads everything): one range scan of the log's index."""
+    change = models.CalendarChange
+    with _reader(context) as session:
+        ids = set(session.scalars(
+            sa.select(change.host_id).distinct()
+            .where(change.generation >= generation)))
+    if None in ids:
+        return None
+    return ids
+
+
+def calendar_changes_prune(context, keep=CALENDAR_CHANGES_KEPT):
+    """Delete the changes older than the last ``keep`` generations, leaving
+    the mark at the newest generation deleted; return how many rows went.
+    At most four statements; no lock needed (the rows deleted were committed long
+    ago, and a newer mark only makes more caches reload)."""
+    change = models.CalendarChange
+    with transaction(context) as session:
+        lock = models.AllocationLock
+        current = session.scalar(sa.select(lock.generation)
+                                 .where(lock.name == COMPUTE_LOCK)) or 0
+        bound = current - keep
+        if bound <= 0:
+            return 0
+        deleted = session.execute(sa.delete(change).where(
+            change.generation < bound, change.host_id.isnot(None))).rowcount
+        if deleted:
+            # One mark, the newest: it covers the older ones.
+            session.execute(sa.delete(change).where(change.generation < bound,
+                                                   change.host_id.is_(None)))
+            session.execute(sa.insert(change).values(generation=bound - 1,
+                                                     host_id=None))
+        return deleted
