@@ -33,7 +33,6 @@ the fake driver polls every 50 ms, which is most of what it measures).
 import argparse
 import datetime
 import os
-import random
 import statistics
 import sys
 import time
@@ -42,9 +41,8 @@ import uuid
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..'))
 sys.path.insert(0, os.path.dirname(__file__))
 
-from bench_leases import BenchError  # noqa: E402
 from bench_leases import configure  # noqa: E402
-from bench_leases import Database  # noqa: E402
+from bench_leases import run_on_fresh_database  # noqa: E402
 import requests  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
@@ -157,18 +155,7 @@ def main():
     ap.add_argument('--transport', default='fake:/',
                     help='RPC transport for --http (default fake:/)')
     args = ap.parse_args()
-    rng = random.Random(args.seed)
-    try:
-        database = Database(args.db, args.db_url)
-    except BenchError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    try:
-        return run(args, rng, database)
-    finally:
-        from blazar.db import api as db_api
-        db_api.reset_facade()
-        database.drop()
+    return run_on_fresh_database(args, run)
 
 
 def run(args, rng, database):

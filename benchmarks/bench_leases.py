@@ -68,6 +68,24 @@ class BenchError(Exception):
 
 
 # --- the database ------------------------------------------------------------
+def run_on_fresh_database(args, run):
+    """``run(args, rng, database)`` on a fresh database of ``args.db``
+    (``args.db_url``'s server), dropped afterwards; 2 if the server cannot
+    make one (the message says why)."""
+    rng = random.Random(args.seed)
+    try:
+        database = Database(args.db, args.db_url)
+    except BenchError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    try:
+        return run(args, rng, database)
+    finally:
+        from blazar.db import api as db_api
+        db_api.reset_facade()
+        database.drop()
+
+
 class Database:
     """A fresh database on one backend, dropped by ``drop``."""
 

@@ -24,7 +24,6 @@ page, 100 hosts' allocations, 100 preemptions, and the calendar's first
 import argparse
 import datetime
 import os
-import random
 import sys
 import uuid
 
@@ -33,9 +32,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from bench_availability import fill  # noqa: E402
 from bench_availability import timed  # noqa: E402
-from bench_leases import BenchError  # noqa: E402
 from bench_leases import configure  # noqa: E402
-from bench_leases import Database  # noqa: E402
+from bench_leases import run_on_fresh_database  # noqa: E402
 import requests  # noqa: E402
 
 CHUNK = 5000
@@ -79,18 +77,7 @@ def main():
     ap.add_argument('--queries', type=int, default=30)
     ap.add_argument('--seed', type=int, default=1)
     args = ap.parse_args()
-    rng = random.Random(args.seed)
-    try:
-        database = Database(args.db, args.db_url)
-    except BenchError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    try:
-        return run(args, rng, database)
-    finally:
-        from blazar.db import api as db_api
-        db_api.reset_facade()
-        database.drop()
+    return run_on_fresh_database(args, run)
 
 
 def run(args, rng, database):

@@ -38,7 +38,6 @@ read) on that store.
 import argparse
 import datetime
 import os
-import random
 import subprocess
 import sys
 import time
@@ -48,9 +47,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..'))
 sys.path.insert(0, os.path.dirname(__file__))
 
 from bench_availability import timed  # noqa: E402
-from bench_leases import BenchError  # noqa: E402
 from bench_leases import configure  # noqa: E402
-from bench_leases import Database  # noqa: E402
+from bench_leases import run_on_fresh_database  # noqa: E402
 from bench_lists import Direct  # noqa: E402
 import requests  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
@@ -195,18 +193,7 @@ def main():
     args = ap.parse_args()
     if args.rss_only:
         return rss_child(args.rss_only)
-    rng = random.Random(args.seed)
-    try:
-        database = Database(args.db, args.db_url)
-    except BenchError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    try:
-        return run(args, rng, database)
-    finally:
-        from blazar.db import api as db_api
-        db_api.reset_facade()
-        database.drop()
+    return run_on_fresh_database(args, run)
 
 
 def rss_kib():

@@ -211,14 +211,7 @@ def usage_totals_scan(context, start, end, project_id=None):
                  .order_by(models.Lease.project_id))
         if project_id is not None:
             query = query.where(models.Lease.project_id == project_id)
-        return [{'project_id': row.project_id,
-                 'host_seconds': float(row.host_seconds or 0),
-                 'instance_seconds': float(row.instance_seconds or 0),
-                 'vcpu_seconds': float(row.vcpu_seconds or 0),
-                 'memory_mb_seconds': float(row.memory_mb_seconds or 0),
-                 'disk_gb_seconds': float(row.disk_gb_seconds or 0),
-                 'leases': int(row.leases), 'reservations': int(row.reservations)}
-                for row in session.execute(query)]
+        return _totals(session.execute(query))
 
 
 def usage_lease_ids(context, start, end, project_id=None):
