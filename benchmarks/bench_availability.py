@@ -118,19 +118,25 @@ def fill(rng, hosts, allocations, now):
                             (models.HostAllocation, alloc_rows)):
             for i in range(0, len(rows), CHUNK):
                 conn.execute(table.__table__.insert(), rows[i:i + CHUNK])
-    # Usage's aggregate, as the store functions would have kept it.
+    finish_seed(engine, hosts, ('computehosts', 'computehost_allocations', 'leases',
+                                'reservations'))
+    return time.perf_counter() - began, len(alloc_rows)
+
+
+def finish_seed(engine, hosts, tables):
+    """After bulk inserts past the store functions: usage's aggregate as
+    they would have kept it, the host id sequence moved past the rows
+    (PostgreSQL), and fresh statistics for the planner."""
     from blazar import context
+    from blazar.db import api as db_api
     db_api.usage_spans_rebuild(context.get_admin_context())
-    if engine.dialect.name == 'postgresql':
-        with engine.begin() as conn:
+    with engine.begin() as conn:
+        if engine.dialect.name == 'postgresql':
             conn.execute(sa.text("SELECT setval('computehosts_id_seq', %d)" % hosts))
             conn.execute(sa.text('ANALYZE'))
-    elif engine.dialect.name == 'mysql':
-        with engine.begin() as conn:
-            for table in ('computehosts', 'computehost_allocations', 'leases',
-                          'reservations'):
+        elif engine.dialect.name == 'mysql':
+            for table in tables:
                 conn.execute(sa.text('ANALYZE TABLE %s' % table))
-    return time.perf_counter() - began, len(alloc_rows)
 
 
 def bump_generation():

@@ -46,12 +46,12 @@ import uuid
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..'))
 sys.path.insert(0, os.path.dirname(__file__))
 
+from bench_availability import finish_seed  # noqa: E402
 from bench_availability import timed  # noqa: E402
 from bench_leases import configure  # noqa: E402
 from bench_leases import run_on_fresh_database  # noqa: E402
 from bench_lists import Direct  # noqa: E402
 import requests  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
 
 CHUNK = 5000
 PROJECTS = 200
@@ -160,19 +160,9 @@ def seed(rng, hosts, now):
                            (models.HostAllocation, 'allocations')):
             for i in range(0, len(rows[key]), CHUNK):
                 conn.execute(model.__table__.insert(), rows[key][i:i + CHUNK])
-    # Usage's aggregate, as the store functions would have kept it.
-    from blazar import context
-    db_api.usage_spans_rebuild(context.get_admin_context())
-    if engine.dialect.name == 'postgresql':
-        with engine.begin() as conn:
-            conn.execute(sa.text("SELECT setval('computehosts_id_seq', %d)" % hosts))
-            conn.execute(sa.text('ANALYZE'))
-    elif engine.dialect.name == 'mysql':
-        with engine.begin() as conn:
-            for table in ('computehosts', 'computehost_allocations', 'leases',
-                          'reservations', 'events', 'computehost_reservations',
-                          'usage_spans'):
-                conn.execute(sa.text('ANALYZE TABLE %s' % table))
+    finish_seed(engine, hosts, ('computehosts', 'computehost_allocations', 'leases',
+                                'reservations', 'events', 'computehost_reservations',
+                                'usage_spans'))
     counts = {key: len(value) for key, value in rows.items()}
     counts['live'] = live
     return time.perf_counter() - began, counts
