@@ -12,6 +12,7 @@ from oslo_config import cfg
 from oslo_db.sqlalchemy import enginefacade
 from oslo_utils import timeutils
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from blazar import conf  # noqa: F401  registers [database]
 from blazar.db import models
@@ -46,6 +47,24 @@ def _sqlite_waits_for_writers(dbapi_connection, connection_record):
         cursor.execute('PRAGMA busy_timeout = 30000')
         cursor.execute('PRAGMA journal_mode = WAL')
         cursor.close()
+
+
+@sa.event.listens_for(orm.Session, 'do_orm_execute')
+def _no_needless_synchronisation(state):
+    """An UPDATE or DELETE through the session brings the objects it holds
+    up to date; on MariaDB (no UPDATE ... RETURNING) that costs a SELECT of
+    the matched keys first, under the allocation lock as often as not. When
+    the session holds no object of the statement's class there is nothing
+    to bring up to date: skip it (a statement that says how to synchronise
+    keeps its way)."""
+    if not (state.is_update or state.is_delete) or \
+            'synchronize_session' in state.execution_options:
+        return
+    mapper = state.bind_mapper
+    if mapper is None or any(isinstance(obj, mapper.class_)
+                             for obj in state.session.identity_map.values()):
+        return
+    state.update_execution_options(synchronize_session=False)
 
 
 def _ensure_sqlite_directory():
@@ -149,9 +168,12 @@ def _earliest(session, queries):
 def allocation_lock(context, name=COMPUTE_LOCK):
     """Serialise allocation decisions until the enclosing transaction ends.
 
-    Must be the first statement of the transaction: it takes a row lock on
-    MariaDB/PostgreSQL and the write lock on SQLite before anything is read,
-    so what is read afterwards includes every allocation committed before.
+    Must come before the transaction's first read: it takes a row lock on
+    MariaDB/PostgreSQL (SQLite's write lock is taken at the transaction's
+    start), so what is read afterwards includes every allocation committed
+    before. Writes of new rows may come before it: they take no snapshot
+    (MariaDB's REPEATABLE READ takes it at the first read; PostgreSQL's
+    READ COMMITTED at each statement).
     """
     session = context.session
     updated = session.execute(
