@@ -120,22 +120,16 @@ class LeaseService:
         except _DryRun as run:
             return run.result
 
-    def _checked(self, context, build, hook, unlocked=None):
+    def _checked(self, context, build, hook):
         """Run ``build(context)`` (returns ``(result, current view or None,
         new view)``) under the allocation lock, having asked the remote
         policy service about the same change first; the local filters check
-        it under the lock. ``unlocked(context)``, if given, writes first, in
-        the same transaction, the new rows that no allocation decision reads
-        (they are invisible to others until the commit, and a write takes
-        no snapshot: what is read under the lock is still current), so the
-        lock is held for less. Returns ``(result, after-commit actions)``."""
+        it under the lock. Returns ``(result, after-commit actions)``."""
         remote = self.enforcement.has_remote
-        unlocked = unlocked or (lambda ctx: None)
         for _attempt in range(PROPOSALS):
             proposal = None
             if remote:
                 def propose(ctx):
-                    unlocked(ctx)
                     _res, current, view = build(ctx)
                     # The local filters first: a lease they refuse is not
                     # shown to the remote service.
@@ -145,7 +139,6 @@ class LeaseService:
                 self._check(context, hook, current, proposal, remote=True)
             try:
                 with db_api.transaction(context):
-                    unlocked(context)
                     db_api.allocation_lock(context)
                     result, current, new = build(context)
                     if remote and _holdings(new) != _holdings(proposal):
@@ -211,17 +204,12 @@ class LeaseService:
             # Keystone before the lock too; the trust goes if the lease does not.
             lease['trust_id'] = trusts.create(context, steps)
 
-            reservation_ids = []
-
-            def unlocked(ctx):
-                reservation_ids[:] = self._insert(ctx, lease, requested, before_end)
-
             def build(ctx):
-                self._reserve(ctx, lease, requested, reservation_ids)
+                self._insert(ctx, lease, requested, before_end)
                 view = self._enforcement_view(ctx, lease['id']) \
                     if self.enforcement.enabled else None
                 return None, None, view
-            self._checked(context, build, 'create', unlocked)
+            self._checked(context, build, 'create')
         LOG.info('Lease %s (%s) created for project %s, %s to %s', lease['id'],
                  lease['name'], context.project_id, start, end)
         self.on_change()
@@ -230,26 +218,17 @@ class LeaseService:
         return result
 
     def _insert(self, context, lease, requested, before_end):
-        """The new lease's rows that do not depend on what is free: the
-        lease, its reservations (ids returned) and its events."""
         db_api.lease_create(context, lease)
-        ids = [db_api.reservation_create(context, {
-            'lease_id': lease['id'], 'resource_type': plugin.resource_type,
-            'status': ReservationStatus.PENDING,
-            'missing_resources': False, 'resources_changed': False})['id']
-            for plugin, _params in requested]
+        for plugin, params in requested:
+            reservation = db_api.reservation_create(context, {
+                'lease_id': lease['id'], 'resource_type': plugin.resource_type,
+                'status': ReservationStatus.PENDING,
+                'missing_resources': False, 'resources_changed': False})
+            resource_id = plugin.reserve(context, lease, reservation['id'], params)
+            db_api.reservation_update(context, reservation['id'],
+                                      {'resource_id': resource_id})
         self._create_events(context, lease['id'], lease['start_date'], lease['end_date'],
                             before_end)
-        return ids
-
-    def _reserve(self, context, lease, requested, reservation_ids):
-        """Under the lock: each plugin takes what its reservation needs,
-        and the intents follow."""
-        for (plugin, params), reservation_id in zip(requested, reservation_ids,
-                                                    strict=True):
-            resource_id = plugin.reserve(context, lease, reservation_id, params)
-            db_api.reservation_update(context, reservation_id,
-                                      {'resource_id': resource_id})
         # The lease is as written above; its reservations are read back for
         # the plugin rows ``reserve`` made.
         self.lifecycle.refresh_all(

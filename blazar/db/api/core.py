@@ -168,12 +168,12 @@ def _earliest(session, queries):
 def allocation_lock(context, name=COMPUTE_LOCK):
     """Serialise allocation decisions until the enclosing transaction ends.
 
-    Must come before the transaction's first read: it takes a row lock on
-    MariaDB/PostgreSQL (SQLite's write lock is taken at the transaction's
-    start), so what is read afterwards includes every allocation committed
-    before. Writes of new rows may come before it: they take no snapshot
-    (MariaDB's REPEATABLE READ takes it at the first read; PostgreSQL's
-    READ COMMITTED at each statement).
+    Must be the first statement of the transaction: it takes a row lock on
+    MariaDB/PostgreSQL and the write lock on SQLite before anything is read,
+    so what is read afterwards includes every allocation committed before.
+    Rows are not written before it either: on MariaDB a holder's locking
+    read (an INSERT ... SELECT's next-key locks) could then wait for a row
+    of a transaction that waits for the lock.
     """
     session = context.session
     updated = session.execute(
