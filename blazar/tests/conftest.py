@@ -39,8 +39,15 @@ _databases = {}
 
 @pytest.fixture(scope='session')
 def _database_pool(tmp_path_factory):
-    yield lambda backend: _databases.setdefault(
-        backend, backends.Database(backend, tmp_path_factory))
+    """One database per backend for the whole run (per test worker),
+    dropped at the end. (It was made with ``dict.setdefault``, whose
+    argument is built on every call: each test created a database it never
+    used nor dropped.)"""
+    def get(backend):
+        if backend not in _databases:
+            _databases[backend] = backends.Database(backend, tmp_path_factory)
+        return _databases[backend]
+    yield get
     for database in _databases.values():
         db_api.reset_facade()
         database.drop()
