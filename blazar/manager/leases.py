@@ -370,9 +370,13 @@ class LeaseService:
         db_api.lease_update(context, lease['id'], lease_values)
         self._retime_events(context, events, new_start, new_end, before_end, now)
         # The retimed events keep their statuses, so the phase stays; the
-        # reservations are read back for what the plugins changed.
+        # reservations are read back for what the plugins changed, if their
+        # parameters were (new dates alone change the allocations, which the
+        # intents read themselves).
+        reservations = (db_api.lease_reservations(context, lease['id'])
+                        if values.get('reservations') else lease['reservations'])
         current = dict(lease, start_date=new_start, end_date=new_end,
-                       reservations=db_api.lease_reservations(context, lease['id']))
+                       reservations=reservations)
         if self.lifecycle.refresh_all(context, current) and \
                 current['status'] == LeaseStatus.ACTIVE:
             self.lifecycle.set_status(context, current, LeaseStatus.UPDATING)

@@ -251,11 +251,12 @@ class PhysicalHostPlugin(base.ResourcePlugin):
         db_api.allocations_set_window(context, reservation['id'], *window)
         if added:
             db_api.allocations_create(context, reservation['id'], added, *window)
-        db_api.host_reservation_update(context, row['id'], {
-            'min_count': params['min'], 'max_count': params['max'],
-            'hypervisor_properties': params['hypervisor_properties'],
-            'resource_properties': params['resource_properties'],
-            'before_end': params['before_end']})
+        if params != _stored_params(row):
+            db_api.host_reservation_update(context, row['id'], {
+                'min_count': params['min'], 'max_count': params['max'],
+                'hypervisor_properties': params['hypervisor_properties'],
+                'resource_properties': params['resource_properties'],
+                'before_end': params['before_end']})
         if added or dropped:
             LOG.info('Reservation %s: hosts %s added, %s dropped', reservation['id'],
                      added, dropped)

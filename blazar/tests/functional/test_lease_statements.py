@@ -64,3 +64,25 @@ def test_a_create_costs_the_same_statements_whatever_its_number_of_hosts(api, st
     # calendars (blazar/db/api/calendar.py) and rewrite their usage spans
     # (blazar/db/api/usage.py).
     assert len(three['before']) + len(three['under']) <= 33, three
+
+
+def test_a_new_end_date_rewrites_neither_the_reservation_s_parameters_nor_rereads_them(
+        api, stack):
+    """A date-only update wrote the host reservation's unchanged parameters
+    and read the reservations back, under the allocation lock."""
+    enrol(api, 2)
+    lease, _ = _create(api, stack, 1, 'one')
+    stack.manager.pause()
+    try:
+        with statements_of_the_write('UPDATE leases SET') as split:
+            resp = api.put('/v1/leases/%s' % lease['id'],
+                           {'end_date': '2099-12-31 23:00'})
+        assert resp.status_code == 200, resp.text
+    finally:
+        stack.manager.resume()
+    under = [' '.join(text.split()) for text in split['under']]
+    assert not [t for t in under if t.startswith('UPDATE computehost_reservations')]
+    # The lease (with its reservations) is read once under the lock, and
+    # once after the commit for the answer.
+    assert len([t for t in under if t.startswith('SELECT reservations.id, ')]) == 2, under
+    assert resp.json()['lease']['end_date'].startswith('2099-12-31')
