@@ -147,15 +147,27 @@ def _ask_everything(service, ctx):
     return counts
 
 
-def test_a_constant_number_of_statements(any_service):
-    service = any_service
-    ctx = admin()
+def _small_calendar():
+    """Three hosts, two of them leased: the ids."""
     small = add_hosts(3)
     add_lease('p1', small[:2], T0, T0 + HOUR)
-    few = _ask_everything(service, ctx)
+    return small
+
+
+def _grow_calendar():
+    """Forty more hosts, each leased (twenty leases of two): their ids."""
     many = add_hosts(40, offset=3)
     for i in range(0, 40, 2):
         add_lease('p%d' % i, many[i:i + 2], T0 + i * MINUTE, T0 + HOUR + i * MINUTE)
+    return many
+
+
+def test_a_constant_number_of_statements(any_service):
+    service = any_service
+    ctx = admin()
+    _small_calendar()
+    few = _ask_everything(service, ctx)
+    _grow_calendar()
     assert _ask_everything(service, ctx) == few
     # Cold: generation, hosts, capabilities, allocations; warm: generation.
     assert few['how_many'] == few['how_long'] == few['offerings'] == (4, 1)
@@ -179,12 +191,9 @@ def _after_a_change(service, ctx, host_ids):
 def test_a_change_costs_a_constant_number_of_statements(any_service):
     service = any_service
     ctx = admin()
-    small = add_hosts(3)
-    add_lease('p1', small[:2], T0, T0 + HOUR)
+    small = _small_calendar()
     few = _after_a_change(service, ctx, small[:1])
-    many = add_hosts(40, offset=3)
-    for i in range(0, 40, 2):
-        add_lease('p%d' % i, many[i:i + 2], T0 + i * MINUTE, T0 + HOUR + i * MINUTE)
+    many = _grow_calendar()
     more = _after_a_change(service, ctx, many[:4])
     # The generation, the hosts changed since, their rows, capabilities and
     # allocations: whatever the number of hosts, allocations or of hosts
