@@ -26,13 +26,18 @@ Why it looks like this:
   out beyond ``[trustee] trust_session_cache_size``, dropped when their
   token nears expiry and when the trust is deleted. They share the
   trustee's HTTP connection pool.
-* ``check_trust`` (at lease create) always asks Keystone afresh, never the
-  cache: a trust Keystone will not scope a token to (deleted, expired, its
-  trustor lost a delegated role) is a 403 at create, never a lease that
-  fails later. Keystone answers such a rescope with a bare 401, as it does
-  for a revoked service token; the trustee's own token is then validated
-  (no password either) and, if it is the one Keystone no longer accepts,
-  the trustee logs in again and the rescope is tried once more.
+* ``check_trust`` (at lease create with a new trust) always asks
+  Keystone afresh, never the cache: a trust Keystone will not scope a
+  token to (deleted, expired, its trustor lost a delegated role) is a 403
+  at create, never a lease that fails later. Keystone answers such a
+  rescope with a bare 401, as it does for a revoked service token; the
+  trustee's own token is then validated (no password either) and, if it
+  is the one Keystone no longer accepts, the trustee logs in again and the
+  rescope is tried once more.
+* A trust shared with earlier leases is checked by validating its cached
+  trust-scoped token (``trust_still_usable``): Keystone answers from its
+  cache and revocation list, without a new token. One it no longer
+  accepts is not shared any more (the create makes a new trust).
 * Keystone lets only the trustor (or an administrator) delete a trust. The
   trust-scoped session (rescoped, so no login) is the trustor, so it
   deletes the trust; if that is not possible any more the trustee's own
@@ -411,6 +416,38 @@ def check_trust(trust_id):
                                             reason=_reason(exc)) from exc
     _trust_sessions.put(trust_id, session)
     return session
+
+
+def trust_still_usable(trust_id):
+    """Whether Keystone still scopes tokens to a trust a lease holds, so a
+    new lease may hold it too. The cached trust-scoped token is validated
+    (Keystone answers from its cache and revocation list: no password, no
+    new token); without a cached token, or if the validation fails, the
+    trust is checked as a new one (``check_trust``, a rescope). False if
+    Keystone refuses it; raises ``IdentityUnavailable`` or
+    ``IdentityError`` as the other calls do."""
+    session = _trust_sessions.get(trust_id)
+    if session is not None and _token_still_valid(session):
+        return True
+    try:
+        check_trust(trust_id)
+    except exceptions.TrustNotUsable:
+        _trust_sessions.drop(trust_id)
+        return False
+    return True
+
+
+def _token_still_valid(session):
+    """One token validation of a trust-scoped session's token; a failure
+    that is not Keystone's unavailability means "check it afresh"."""
+    with translate_errors():
+        token = session.get_token()
+        resp = _trustee.get().get(identity_url() + '/auth/tokens',
+                                  headers={'X-Subject-Token': token}, raise_exc=False)
+    if resp.status_code in _UNAVAILABLE_STATUSES:
+        raise exceptions.IdentityUnavailable(reason='validating a trust\'s token: %s'
+                                             % _answer(resp))
+    return resp.status_code == 200
 
 
 def _delete_with(what, session, url, trust_id):

@@ -34,6 +34,8 @@ class Lease(TimestampMixin, Base):
         sa.Index('ix_leases_name', 'name', 'id'),
         sa.Index('ix_leases_status', 'status', 'created_at', 'id'),
         sa.Index('ix_leases_project_created', 'project_id', 'created_at', 'id'),
+        # Which leases hold a trust (a shared trust goes with its last).
+        sa.Index('ix_leases_trust_id', 'trust_id'),
     )
 
     id = sa.Column(sa.String(36), primary_key=True, default=_uuid)
@@ -497,3 +499,23 @@ class UsageSpan(Base):
     vcpus = sa.Column(sa.BigInteger, nullable=False)
     memory_mb = sa.Column(sa.BigInteger, nullable=False)
     disk_gb = sa.Column(sa.BigInteger, nullable=False)
+
+
+class Trust(TimestampMixin, Base):
+    """A Keystone trust the service made that later leases of the same
+    owner, project and roles may hold too (blazar/manager/trusts.py): one
+    trust per holder instead of one per lease, so that a create behind
+    Keystone makes none. A row is dropped, under the allocation lock, when
+    its last lease lets the trust go; leases hold trusts by
+    ``leases.trust_id`` whether or not a row lists them (an upgraded
+    upstream lease has its own, never shared)."""
+    __tablename__ = 'trusts'
+    __table_args__ = (
+        sa.Index('ix_trusts_holder', 'user_id', 'project_id', 'roles_digest'),
+    )
+
+    id = sa.Column(sa.String(255), primary_key=True)
+    user_id = sa.Column(sa.String(255), nullable=False)
+    project_id = sa.Column(sa.String(255), nullable=False)
+    # sha256 of the sorted role names the trust delegates.
+    roles_digest = sa.Column(sa.String(64), nullable=False)

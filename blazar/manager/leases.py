@@ -6,9 +6,10 @@ other's work in order: the lease, its reservations and allocations, its
 events, and what the cloud must hold for each reservation (its intent,
 blazar/manager/lifecycle.py). No cloud or external call happens while the
 lock is held: what only the cloud knows (a flavor's shape) is read before,
-the Keystone trust is made before (and deleted if the lease is not), the
-external policy service is asked before with the allocation the request
-would get (re-checked under the lock), and the converger makes the cloud
+the Keystone trust is made or chosen before (and a new one deleted if the
+lease is not stored), the external policy service is asked before with the
+allocation the request would get (re-checked under the lock), and the
+converger makes the cloud
 follow after the commit (blazar/manager/converger.py). A refused request
 (400, 403, 409) changes nothing.
 """
@@ -200,22 +201,41 @@ class LeaseService:
         requested = [(plugin, plugin.prepare(context, lease, params))
                      for plugin, params in
                      self._validated_reservations(values.get('reservations'))]
-        with undo.UndoLog('creation of lease %s' % lease['id']) as steps:
-            # Keystone before the lock too; the trust goes if the lease does not.
-            lease['trust_id'] = trusts.create(context, steps)
-
-            def build(ctx):
-                self._insert(ctx, lease, requested, before_end)
-                view = self._enforcement_view(ctx, lease['id']) \
-                    if self.enforcement.enabled else None
-                return None, None, view
-            self._checked(context, build, 'create')
+        self._insert_holding_a_trust(context, lease, requested, before_end)
         LOG.info('Lease %s (%s) created for project %s, %s to %s', lease['id'],
                  lease['name'], context.project_id, start, end)
         self.on_change()
         result = self.get(context, lease['id'])
         rpc.notify(context, 'lease.create', result)
         return result
+
+    def _insert_holding_a_trust(self, context, lease, requested, before_end):
+        """Store the lease (checked, under the lock) with the trust it
+        holds, got before the lock (Keystone is not called under it). A
+        shared trust let go by its last lease before the commit: once more
+        with a trust of its own (which nothing else can let go)."""
+        if not self._insert_with_trust(context, lease, requested, before_end, reuse=True):
+            LOG.info('Trust %s was let go before lease %s was stored; making one '
+                     'for it', lease['trust_id'], lease['id'])
+            self._insert_with_trust(context, lease, requested, before_end, reuse=False)
+
+    def _insert_with_trust(self, context, lease, requested, before_end, reuse):
+        """True once stored; False if the shared trust was let go."""
+        with undo.UndoLog('creation of lease %s' % lease['id']) as steps:
+            held = trusts.acquire(context, steps, reuse=reuse)
+            lease['trust_id'] = held and held.trust_id
+
+            def build(ctx):
+                trusts.hold(ctx, held)
+                self._insert(ctx, lease, requested, before_end)
+                view = self._enforcement_view(ctx, lease['id']) \
+                    if self.enforcement.enabled else None
+                return None, None, view
+            try:
+                self._checked(context, build, 'create')
+            except trusts.Released:
+                return False
+        return True
 
     def _insert(self, context, lease, requested, before_end):
         db_api.lease_create(context, lease)

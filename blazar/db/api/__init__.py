@@ -13,7 +13,8 @@ each lives in the module of its noun:
 * :mod:`.usage` reserved time per project;
 * :mod:`.intents` what the cloud must hold, the converger's progress;
 * :mod:`.health` failures, maintenance and healing;
-* :mod:`.preemptions` preemptible servers reclaimed.
+* :mod:`.preemptions` preemptible servers reclaimed;
+* :mod:`.trusts` Keystone trusts that leases share.
 
 Functions return plain dicts; no ORM object leaves the package.
 
@@ -36,4 +37,5 @@ from blazar.db.api.hosts import *  # noqa: F401,F403
 from blazar.db.api.intents import *  # noqa: F401,F403
 from blazar.db.api.leases import *  # noqa: F401,F403
 from blazar.db.api.preemptions import *  # noqa: F401,F403
+from blazar.db.api.trusts import *  # noqa: F401,F403
 from blazar.db.api.usage import *  # noqa: F401,F403

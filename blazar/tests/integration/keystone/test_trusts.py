@@ -174,11 +174,56 @@ def test_lease_creates_deletes_and_events_check_no_password(deployment, owner_to
     requests_made = keystone.auth_requests()[since:]
     logins = keystone.password_logins(since)
     assert logins == [], 'password logins after warm-up: %s' % logins
+    # Each cycle's two leases shared one trust, made for the first and
+    # deleted with the last (none is left to share between cycles).
+    assert len(set(made)) == len(made) // 2
     # Each trust was checked by rescoping the service token, and is gone.
     rescopes = [r for r in requests_made if r['scope'] == ['OS-TRUST:trust']]
-    assert len(rescopes) >= len(made)
+    assert len(rescopes) >= len(set(made))
     assert all(r['methods'] == ['token'] for r in rescopes)
-    assert not any(keystone.get_trust(trust_id, OWNER) for trust_id in made)
+    for trust_id in set(made):
+        keystone.wait_for_trust_gone(trust_id, OWNER)
+
+
+def test_a_second_lease_shares_the_trust_and_makes_keystone_issue_no_token(
+        deployment, owner_token):
+    """Issue 14: no trust made and no token scoped per create once the
+    owner holds a trust for the same project and roles; the trust goes
+    with the last lease holding it."""
+    keystone = deployment.keystone
+    first = _create(deployment, owner_token, 'sharing-1').json()['lease']
+    trusts_before = keystone.trusts_of(OWNER)
+    since = len(keystone.auth_requests())
+    second = _create(deployment, owner_token, 'sharing-2')
+    assert second.status_code == 201, second.text
+    second = second.json()['lease']
+    assert second['trust_id'] == first['trust_id']
+    assert keystone.auth_requests()[since:] == []
+    assert keystone.trusts_of(OWNER) == trusts_before
+    assert _call(deployment, owner_token, 'DELETE',
+                 '/leases/%s' % first['id']).status_code == 204
+    time.sleep(1)    # what a deferred deletion would need
+    assert keystone.get_trust(first['trust_id'], OWNER) is not None
+    assert _call(deployment, owner_token, 'DELETE',
+                 '/leases/%s' % second['id']).status_code == 204
+    keystone.wait_for_trust_gone(first['trust_id'], OWNER)
+
+
+def test_a_shared_trust_its_owner_deleted_is_replaced_at_the_next_create(
+        deployment, owner_token):
+    keystone = deployment.keystone
+    first = _create(deployment, owner_token, 'replaced-1').json()['lease']
+    assert keystone.request('DELETE', '/OS-TRUST/trusts/%s' % first['trust_id'],
+                            OWNER).status_code == 204
+    second = _create(deployment, owner_token, 'replaced-2')
+    assert second.status_code == 201, second.text
+    second = second.json()['lease']
+    assert second['trust_id'] not in (None, first['trust_id'])
+    assert keystone.get_trust(second['trust_id'], OWNER) is not None
+    for lease in (first, second):
+        assert _call(deployment, owner_token, 'DELETE',
+                     '/leases/%s' % lease['id']).status_code == 204
+    keystone.wait_for_trust_gone(second['trust_id'], OWNER)
 
 
 def test_deleting_a_lease_deletes_its_trust(deployment, owner_token):

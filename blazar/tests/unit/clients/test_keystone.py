@@ -230,7 +230,7 @@ def _owner():
 
 
 class Undo:
-    """What ``trusts.create`` is given to register its undo with: runs it
+    """What ``trusts.acquire`` is given to register its undo with: runs it
     if the creation fails."""
 
     def __init__(self):
@@ -243,7 +243,7 @@ class Undo:
 def _new_trust():
     steps = Undo()
     try:
-        return trusts.create(_owner(), steps)
+        return trusts.acquire(_owner(), steps, reuse=False).trust_id
     except Exception:
         for func, args in reversed(steps.steps):
             func(*args)
@@ -269,6 +269,33 @@ def test_one_password_login_serves_every_trust_check_use_and_deletion(fake, trus
     rescopes = fake.logins('token')
     assert len(rescopes) == len(made)
     assert {tuple(r[1]) for r in rescopes} == {('OS-TRUST:trust',)}
+
+
+def test_a_shared_trust_is_checked_by_validating_its_token_not_by_a_new_one(
+        fake, trustee):
+    trust_id = _new_trust()
+    tokens = len(fake.requests)
+    assert keystone.trust_still_usable(trust_id) is True
+    assert keystone.trust_still_usable(trust_id) is True
+    assert len(fake.requests) == tokens        # validations: no token request
+    fake.revoke_trust(trust_id)
+    assert keystone.trust_still_usable(trust_id) is False
+    assert trust_id not in keystone._trust_sessions
+    # The refusal was confirmed by a rescope, which Keystone refused.
+    assert fake.requests[tokens:] == [(['token'], ['OS-TRUST:trust'], 401)]
+    assert len(fake.logins('password')) == 1
+
+
+def test_a_shared_trust_without_a_cached_token_is_checked_by_a_rescope(fake, trustee):
+    trust_id = _new_trust()
+    keystone._trust_sessions.clear()     # e.g. another manager made it
+    tokens = len(fake.requests)
+    assert keystone.trust_still_usable(trust_id) is True
+    assert fake.requests[tokens:] == [(['token'], ['OS-TRUST:trust'], 201)]
+    assert trust_id in keystone._trust_sessions
+    fake.unavailable = 503
+    with pytest.raises(exceptions.IdentityUnavailable):
+        keystone.trust_still_usable(trust_id)
 
 
 def test_a_trust_is_deleted_without_a_cached_session_and_without_a_login(fake, trustee):

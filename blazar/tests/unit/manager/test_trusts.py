@@ -14,9 +14,9 @@ from blazar.manager import leases
 from blazar.plugins import base
 
 
-def _ctx():
+def _ctx(roles=('member', 'reader')):
     return blazar_context.RequestContext(user_id='u1', project_id='p1',
-                                         roles=['member', 'reader'], auth_token='tok')
+                                         roles=list(roles), auth_token='tok')
 
 
 def _later(**delta):
@@ -30,7 +30,10 @@ class FakeKeystone:
     def __init__(self, monkeypatch, unusable=False, undeletable=False):
         self.calls = []
         self.unusable, self.undeletable = unusable, undeletable
-        for name in ('create_trust', 'check_trust', 'delete_trust', 'remove_trust'):
+        self.refused = set()          # trusts Keystone no longer accepts
+        self.on_reuse = None          # runs when a shared trust is checked
+        for name in ('create_trust', 'check_trust', 'delete_trust', 'remove_trust',
+                     'trust_still_usable'):
             monkeypatch.setattr(keystone, name, getattr(self, name))
 
     def create_trust(self, context):
@@ -41,6 +44,12 @@ class FakeKeystone:
         self.calls.append(('check', trust_id))
         if self.unusable:
             raise exceptions.TrustNotUsable(trust_id=trust_id, reason='no')
+
+    def trust_still_usable(self, trust_id):
+        self.calls.append(('usable', trust_id))
+        if self.on_reuse is not None:
+            self.on_reuse()
+        return trust_id not in self.refused
 
     def delete_trust(self, trust_id):
         self.calls.append(('delete', trust_id))
@@ -77,8 +86,8 @@ def with_keystone(config):
     config.set_override('auth_strategy', 'keystone')
 
 
-def _create(service, name='l1', start=None, **extra):
-    return service.create(_ctx(), dict(
+def _create(service, name='l1', start=None, ctx=None, **extra):
+    return service.create(ctx or _ctx(), dict(
         {'name': name, 'start_date': start or _later(days=1),
          'end_date': _later(days=2)}, **extra))
 
@@ -205,3 +214,96 @@ def test_upgrade_check_of_the_trustee(config, trustee_opts):
     result = status.check_trustee()
     assert result.code == status.WARNING
     assert 'Identity service (Keystone) is unavailable' in result.details
+
+
+# --- shared trusts ---------------------------------------------------------------
+def _pending_deletions():
+    ctx = blazar_context.get_admin_context()
+    return [c for c in db_api.deferred_calls_due(
+        ctx, db_api.utcnow() + datetime.timedelta(days=1))]
+
+
+def test_leases_of_one_owner_project_and_roles_share_one_trust(service, monkeypatch,
+                                                                with_keystone):
+    fake = FakeKeystone(monkeypatch)
+    first, second = _create(service, 'a'), _create(service, 'b')
+    assert first['trust_id'] == second['trust_id'] == 'trust-1'
+    # The second create asked Keystone only whether the trust still works.
+    assert fake.calls == [('create', 'u1', 'tok'), ('check', 'trust-1'),
+                          ('usable', 'trust-1')]
+
+
+def test_other_roles_get_a_trust_of_their_own(service, monkeypatch, with_keystone):
+    fake = FakeKeystone(monkeypatch)
+    member = _create(service, 'a')
+    admin = _create(service, 'b', ctx=_ctx(roles=('admin', 'member', 'reader')))
+    assert member['trust_id'] != admin['trust_id']
+    # The same roles in another order are the same roles.
+    assert _create(service, 'c', ctx=_ctx(roles=('reader', 'member')))['trust_id'] == \
+        member['trust_id']
+    assert [c[0] for c in fake.calls].count('create') == 2
+
+
+def test_sharing_off_gives_each_lease_its_own_trust(service, monkeypatch, with_keystone,
+                                                     config):
+    config.set_override('share_trusts', False, group='trustee')
+    fake = FakeKeystone(monkeypatch)
+    assert _create(service, 'a')['trust_id'] != _create(service, 'b')['trust_id']
+    assert 'usable' not in [c[0] for c in fake.calls]
+
+
+def test_a_shared_trust_keystone_refuses_is_not_shared_again(service, monkeypatch,
+                                                             with_keystone):
+    fake = FakeKeystone(monkeypatch)
+    first = _create(service, 'a')
+    fake.refused.add(first['trust_id'])
+    second = _create(service, 'b')
+    assert second['trust_id'] == 'trust-4'     # made after create, check, usable
+    assert _create(service, 'c')['trust_id'] == second['trust_id']
+    # The refused trust stays with the lease holding it, to go with it.
+    assert db_api.lease_get(_ctx(), first['id'])['trust_id'] == first['trust_id']
+
+
+def test_a_shared_trust_is_deleted_with_its_last_lease_only(service, monkeypatch,
+                                                            with_keystone):
+    fake = FakeKeystone(monkeypatch)
+    first, second = _create(service, 'a'), _create(service, 'b')
+    service.delete(_ctx(), first['id'])
+    _deferred_calls_made()
+    assert ('delete', 'trust-1') not in fake.calls
+    assert db_api.lease_get(_ctx(), second['id'])['trust_id'] == 'trust-1'
+    service.delete(_ctx(), second['id'])
+    _deferred_calls_made()
+    assert fake.calls[-1] == ('delete', 'trust-1')
+    # A later lease gets a new trust: the deleted one is not offered.
+    assert _create(service, 'c')['trust_id'] != 'trust-1'
+
+
+def test_an_ended_lease_lets_go_of_a_shared_trust_without_deleting_it(
+        service, monkeypatch, with_keystone):
+    fake = FakeKeystone(monkeypatch)
+    now = _create(service, 'now', start='now')
+    later = _create(service, 'later')
+    _apply(service, now['id'], 'start_lease')
+    ended = _apply(service, now['id'], 'end_lease')
+    assert (ended['status'], ended['trust_id']) == ('TERMINATED', None)
+    assert _pending_deletions() == []
+    assert db_api.lease_get(_ctx(), later['id'])['trust_id'] == 'trust-1'
+    service.delete(_ctx(), later['id'])
+    _deferred_calls_made()
+    assert fake.calls[-1] == ('delete', 'trust-1')
+
+
+def test_a_create_whose_shared_trust_was_let_go_before_its_commit_makes_its_own(
+        service, monkeypatch, with_keystone):
+    """The last lease holding the trust is deleted after the create chose
+    the trust and before it took the allocation lock."""
+    fake = FakeKeystone(monkeypatch)
+    first = _create(service, 'a')
+    fake.on_reuse = lambda: service.delete(_ctx(), first['id'])
+    second = _create(service, 'b')
+    assert second['trust_id'] not in (None, first['trust_id'])
+    assert db_api.lease_get(_ctx(), second['id'])['trust_id'] == second['trust_id']
+    _deferred_calls_made()
+    assert ('delete', first['trust_id']) in fake.calls
+    assert ('delete', second['trust_id']) not in fake.calls
