@@ -58,6 +58,7 @@ import collections
 import contextlib
 import logging
 import threading
+import time
 
 from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import loading as ks_loading
@@ -335,11 +336,13 @@ def _stale(session):
 class TrustSessions:
     """Trust-scoped sessions by trust id: the most recently used first,
     at most ``[trustee] trust_session_cache_size`` of them, none whose token
-    nears its expiry."""
+    nears its expiry; with when Keystone last accepted each trust (its
+    check, or a validation of its token), for ``trust_still_usable``."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._sessions = collections.OrderedDict()
+        self._accepted = {}
 
     def get(self, trust_id):
         with self._lock:
@@ -347,26 +350,44 @@ class TrustSessions:
             if session is None:
                 return None
             if _stale(session):
-                del self._sessions[trust_id]
+                self._pop(trust_id)
                 return None
             self._sessions.move_to_end(trust_id)
             return session
 
-    def put(self, trust_id, session):
+    def put(self, trust_id, session, accepted=False):
         size = CONF[GROUP].trust_session_cache_size
         with self._lock:
             self._sessions[trust_id] = session
             self._sessions.move_to_end(trust_id)
+            if accepted:
+                self._accepted[trust_id] = time.monotonic()
             while len(self._sessions) > size:
-                self._sessions.popitem(last=False)
+                self._pop(next(iter(self._sessions)))
+
+    def accepted(self, trust_id):
+        """Keystone accepted the trust just now."""
+        with self._lock:
+            if trust_id in self._sessions:
+                self._accepted[trust_id] = time.monotonic()
+
+    def accepted_within(self, trust_id, seconds):
+        with self._lock:
+            at = self._accepted.get(trust_id)
+            return at is not None and time.monotonic() - at < seconds
+
+    def _pop(self, trust_id):
+        self._sessions.pop(trust_id, None)
+        self._accepted.pop(trust_id, None)
 
     def drop(self, trust_id):
         with self._lock:
-            self._sessions.pop(trust_id, None)
+            self._pop(trust_id)
 
     def clear(self):
         with self._lock:
             self._sessions.clear()
+            self._accepted.clear()
 
     def __len__(self):
         with self._lock:
@@ -414,20 +435,24 @@ def check_trust(trust_id):
         except _REFUSED as exc:
             raise exceptions.TrustNotUsable(trust_id=trust_id,
                                             reason=_reason(exc)) from exc
-    _trust_sessions.put(trust_id, session)
+    _trust_sessions.put(trust_id, session, accepted=True)
     return session
 
 
 def trust_still_usable(trust_id):
     """Whether Keystone still scopes tokens to a trust a lease holds, so a
-    new lease may hold it too. The cached trust-scoped token is validated
-    (Keystone answers from its cache and revocation list: no password, no
-    new token); without a cached token, or if the validation fails, the
-    trust is checked as a new one (``check_trust``, a rescope). False if
-    Keystone refuses it; raises ``IdentityUnavailable`` or
-    ``IdentityError`` as the other calls do."""
+    new lease may hold it too. A trust Keystone accepted less than
+    ``[trustee] trust_check_interval`` seconds ago (in this process) is
+    taken as it is; otherwise the cached trust-scoped token is validated
+    (no password, no new token), and without a cached token, or if the
+    validation fails, the trust is checked as a new one (``check_trust``,
+    a rescope). False if Keystone refuses it; raises
+    ``IdentityUnavailable`` or ``IdentityError`` as the other calls do."""
+    if _trust_sessions.accepted_within(trust_id, CONF[GROUP].trust_check_interval):
+        return True
     session = _trust_sessions.get(trust_id)
     if session is not None and _token_still_valid(session):
+        _trust_sessions.accepted(trust_id)
         return True
     try:
         check_trust(trust_id)

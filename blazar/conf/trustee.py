@@ -34,6 +34,16 @@ OPTS = [
                      'Keystone validate the token the manager holds for it. '
                      'False: a trust per lease, made (and scoped a token to) '
                      'at each create, about 0.3 s of Keystone\'s time.'),
+    cfg.IntOpt('trust_check_interval', default=60, min=0,
+               help='Seconds a shared trust Keystone accepted (when it was '
+                    'made, or at a later create) is reused without asking '
+                    'Keystone again. After that a create reusing it has '
+                    'Keystone validate the token the manager holds for it '
+                    '(no new token; tens of milliseconds of Keystone\'s '
+                    'time). A trust its owner deleted within this interval '
+                    'may be taken by a new lease, which then reports the '
+                    'failure when it needs the trust. 0: validate at every '
+                    'reuse.'),
 ]
 
 

@@ -41,6 +41,7 @@ class FakeKeystone:
                                   'expires': _utcnow() + datetime.timedelta(days=1)}}
         self.trusts = {}
         self.requests = []            # (methods, scope key or None, status)
+        self.validations = 0          # GET /v3/auth/tokens
         self.lifetime = 3600          # seconds, of a password login's token
         self.trust_lifetime = None    # seconds, a cap of the trusts' own expiry
         self.unavailable = None       # a status every request gets (e.g. 503)
@@ -167,6 +168,7 @@ class FakeKeystone:
         if caller is None:
             return 401, None
         if method == 'GET' and path == '/v3/auth/tokens':
+            self.validations += 1
             subject = self._valid(environ.get('HTTP_X_SUBJECT_TOKEN'))
             return (200, {'token': {}}) if subject else (404, None)
         if method == 'POST' and path == '/v3/OS-TRUST/trusts':
@@ -273,11 +275,12 @@ def test_one_password_login_serves_every_trust_check_use_and_deletion(fake, trus
 
 def test_a_shared_trust_is_checked_by_validating_its_token_not_by_a_new_one(
         fake, trustee):
+    trustee.set_override('trust_check_interval', 0, group='trustee')
     trust_id = _new_trust()
     tokens = len(fake.requests)
     assert keystone.trust_still_usable(trust_id) is True
     assert keystone.trust_still_usable(trust_id) is True
-    assert len(fake.requests) == tokens        # validations: no token request
+    assert (len(fake.requests), fake.validations) == (tokens, 2)
     fake.revoke_trust(trust_id)
     assert keystone.trust_still_usable(trust_id) is False
     assert trust_id not in keystone._trust_sessions
@@ -286,7 +289,19 @@ def test_a_shared_trust_is_checked_by_validating_its_token_not_by_a_new_one(
     assert len(fake.logins('password')) == 1
 
 
+def test_a_trust_accepted_within_the_check_interval_is_reused_without_asking(
+        fake, trustee):
+    trust_id = _new_trust()                 # checked: accepted just now
+    tokens = len(fake.requests)
+    fake.revoke_trust(trust_id)
+    assert keystone.trust_still_usable(trust_id) is True   # within 60 s
+    assert (len(fake.requests), fake.validations) == (tokens, 0)
+    trustee.set_override('trust_check_interval', 0, group='trustee')
+    assert keystone.trust_still_usable(trust_id) is False
+
+
 def test_a_shared_trust_without_a_cached_token_is_checked_by_a_rescope(fake, trustee):
+    trustee.set_override('trust_check_interval', 0, group='trustee')
     trust_id = _new_trust()
     keystone._trust_sessions.clear()     # e.g. another manager made it
     tokens = len(fake.requests)
