@@ -34,6 +34,7 @@ from blazar.db.api.core import transaction
 __all__ = [
     'calendar_touch',
     'calendar_changes_since',
+    'calendar_delta',
     'calendar_changes_prune',
     'CALENDAR_CHANGES_KEPT',
 ]
@@ -87,14 +88,21 @@ def calendar_changes_since(context, generation):
     """The ids of the hosts whose calendar changed at ``generation`` or
     later, or None if the log was pruned past ``generation`` (the caller
     reloads everything): one range scan of the log's index."""
+    return calendar_delta(context, generation)[0]
+
+
+def calendar_delta(context, generation):
+    """``(host ids, newest generation)`` of the changes at ``generation``
+    or later (ids None if the log was pruned past it; newest 0 if there
+    are none): one range scan of the log's index."""
     change = models.CalendarChange
     with _reader(context) as session:
-        ids = set(session.scalars(
-            sa.select(change.host_id).distinct()
-            .where(change.generation >= generation)))
-    if None in ids:
-        return None
-    return ids
+        rows = session.execute(
+            sa.select(change.host_id, sa.func.max(change.generation))
+            .where(change.generation >= generation).group_by(change.host_id)).all()
+    ids = {host_id for host_id, _newest in rows}
+    newest = max((n for _host, n in rows), default=0)
+    return (None if None in ids else ids), newest
 
 
 def calendar_changes_prune(context, keep=CALENDAR_CHANGES_KEPT):

@@ -20,6 +20,7 @@ from blazar.clients import nova
 from blazar.db import api as db_api
 from blazar.plugins import base
 from blazar.plugins import preemption
+from blazar.plugins.hosts import calendar
 from blazar.plugins.hosts import cloud
 from blazar.plugins.hosts import healing
 from blazar.plugins.hosts import health
@@ -119,19 +120,59 @@ def load_busy(context, now, reservation_id=None, host_ids=None):
                                         host_ids=host_ids)
 
 
+def new_calendar():
+    """A manager's cached calendar of hosts (blazar/plugins/hosts/calendar.py)."""
+    return calendar.CalendarCache(load_candidates, load_busy, margin)
+
+
 def select_hosts(context, window, params, reservation_id=None, current=(),
-                 allow_drop=True):
-    """Ids of the hosts a reservation gets for ``window``: three queries
-    (hosts, their capabilities, the calendar), then the pure allocation core."""
-    candidates = load_candidates(context)
+                 allow_drop=True, cached=None):
+    """Ids of the hosts a reservation gets for ``window``, under the
+    allocation lock: the calendar (``cached``'s view of it, caught up on
+    the hosts changed since: no query over every host; else three
+    queries), then the pure allocation core."""
     now = timeutils.utcnow()
-    busy = load_busy(context, now, reservation_id)
+    if cached is None:
+        candidates = load_candidates(context)
+        busy = load_busy(context, now, reservation_id)
+    else:
+        snap = cached.locked_view(context)
+        own = [] if reservation_id is None else db_api.allocation_list(
+            context, reservation_id=reservation_id)
+        candidates, busy = snap.candidates, _BusyAsLoaded(snap.busy, now - _margin(), own)
     query = properties.combine(params['hypervisor_properties'],
                                params['resource_properties'])
     rng = random.Random() if CONF['physical:host'].randomize_host_selection else None
     return host_allocation.select_hosts(
         candidates, busy, window, params['min'], params['max'], margin=_margin(),
         query=query, current=current, allow_drop=allow_drop, now=now, rng=rng)
+
+
+class _BusyAsLoaded:
+    """A cached calendar's busy intervals as ``load_busy`` would read them
+    now: those ending after ``ends_after`` (the cache also keeps some that
+    ended since it was loaded), less the reservation's ``own`` allocations
+    (choosing its hosts again, it does not conflict with itself; a host is
+    never held twice for the same interval). Worked out per host when
+    asked: the allocation core asks for the hosts that match alone."""
+
+    def __init__(self, busy, ends_after, own):
+        self._busy = busy
+        self._ends_after = ends_after
+        self._own = {}
+        for row in own:
+            self._own.setdefault(row['compute_host_id'], []).append(
+                (row['start_date'], row['end_date']))
+
+    def get(self, host_id, default=()):
+        entries = self._busy.get(host_id)
+        if entries is None:
+            return default
+        kept = [e for e in entries if e[1] > self._ends_after]
+        for interval in self._own.get(host_id, ()):
+            if interval in kept:
+                kept.remove(interval)
+        return kept
 
 
 def within_held_window(context, reservation_id, window):
@@ -147,6 +188,11 @@ def within_held_window(context, reservation_id, window):
 
 class PhysicalHostPlugin(base.ResourcePlugin):
     resource_type = inventory.RESOURCE_TYPE
+
+    def __init__(self):
+        # The hosts' calendar, kept by this manager for its lease writes and
+        # availability answers alike.
+        self.calendar = new_calendar()
 
     # Host inventory, exposed to the manager's RPC surface; hosts are shown
     # with their health (state, state_reason).
@@ -203,7 +249,7 @@ class PhysicalHostPlugin(base.ResourcePlugin):
 
     def reserve(self, context, lease, reservation_id, values):
         window = (lease['start_date'], lease['end_date'])
-        host_ids = select_hosts(context, window, values)
+        host_ids = select_hosts(context, window, values, cached=self.calendar)
         row = db_api.host_reservation_create(context, {
             'reservation_id': reservation_id,
             'min_count': values['min'], 'max_count': values['max'],
@@ -243,7 +289,7 @@ class PhysicalHostPlugin(base.ResourcePlugin):
                           max=params['max'] - len(lost))
             chosen = select_hosts(context, window, wanted,
                                   reservation_id=reservation['id'], current=usable,
-                                  allow_drop=not active)
+                                  allow_drop=not active, cached=self.calendar)
         added = [h for h in chosen if h not in current]
         dropped = [h for h in usable if h not in chosen]
         if dropped:

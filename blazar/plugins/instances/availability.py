@@ -48,7 +48,7 @@ from blazar.allocation import slot_availability
 from blazar.allocation import slots
 from blazar.db import api as db_api
 from blazar.plugins import base
-from blazar.plugins.hosts import availability as host_availability
+from blazar.plugins.hosts import calendar as host_calendar
 from blazar.plugins.hosts import plugin as host_plugin
 from blazar.plugins.instances import capacity
 from blazar.plugins.instances import params as checks
@@ -157,7 +157,7 @@ class InstanceAvailability:
         """``cached`` brought to ``generation`` with the hosts changed since
         its own (None when a full load is due)."""
         touched = db_api.calendar_changes_since(context, cached.generation)
-        if touched is None or len(touched) > host_availability.DELTA_HOSTS:
+        if touched is None or len(touched) > host_calendar.DELTA_HOSTS:
             return None
         loaded_at = cached.loaded_at
         candidates, holdings = cached.candidates, cached.holdings
@@ -168,7 +168,7 @@ class InstanceAvailability:
                                         host_ids=ids)
             candidates = deltas.merge_hosts(candidates, ids, fresh)
             holdings = deltas.merge_by_host(holdings, ids, held)
-        if now - loaded_at >= host_availability.TRIM_AFTER:
+        if now - loaded_at >= host_calendar.TRIM_AFTER:
             holdings = deltas.trim(holdings, now - cached.margin)
             loaded_at = now
         self.deltas += 1
