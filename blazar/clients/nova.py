@@ -412,20 +412,24 @@ class NovaClient:
             raise
 
     def get_or_create_aggregate(self, name, availability_zone=None,
-                                metadata=None, known_id=None):
+                                metadata=None, known_id=None, likely_new=False):
         """The aggregate ``name``, created if missing (``known_id``: see
-        ``find_aggregate``).
+        ``find_aggregate``). ``likely_new``: it is created first, which
+        costs no listing of every aggregate when it is indeed new.
 
         An existing one keeps its zone; missing or different ``metadata``
         keys are set, so a retried call converges.
         """
-        agg = self.find_aggregate(name, known_id)
+        # Likely new: creating is the look. Nova refuses a second aggregate
+        # of a name (409), and only then is it looked for among all (a run
+        # stopped before it recorded the id, a creation race).
+        agg = None if likely_new else self.find_aggregate(name, known_id)
         if agg is None:
             try:
                 return self.create_aggregate(name, availability_zone,
                                              metadata)
             except exceptions.NovaError:
-                agg = self.find_aggregate(name)   # lost a creation race?
+                agg = self.find_aggregate(name)
                 if agg is None:
                     raise
         metadata = dict(metadata or {})

@@ -48,9 +48,12 @@ def _aggregate(client, spec, observed, create=True):
     """The reservation's aggregate (made if missing and ``create``)."""
     name = spec['reservation_id']
     if create:
+        # Never seen: a new reservation's, made at once (no listing of
+        # every aggregate to find it absent).
         agg = client.get_or_create_aggregate(name, availability_zone=spec['zone'],
                                              metadata=spec['metadata'],
-                                             known_id=observed.get('aggregate_id'))
+                                             known_id=observed.get('aggregate_id'),
+                                             likely_new='aggregate_id' not in observed)
     else:
         agg = client.find_aggregate(name, observed.get('aggregate_id'))
     observed['aggregate_id'] = agg['id'] if agg else None

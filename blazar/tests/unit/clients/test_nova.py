@@ -206,6 +206,24 @@ def test_an_aggregate_known_by_its_id_is_read_not_looked_for_among_all(client,
     assert len(listed) == 2
 
 
+def test_a_new_aggregate_is_made_without_listing_every_aggregate(client, monkeypatch):
+    """The converger listed every aggregate of the cloud to find that a new
+    reservation's aggregate did not exist yet: a cost growing with the
+    number of reservations, at every lease create."""
+    listed = []
+    real_list = client.nova.aggregates.list
+    monkeypatch.setattr(client.nova.aggregates, 'list',
+                        lambda: listed.append(1) or real_list())
+    agg = client.get_or_create_aggregate('r5', metadata={'k': 'v'}, likely_new=True)
+    assert listed == []
+    # Made already (a run stopped before it recorded the id): Nova refuses
+    # the name, and the aggregate is found by it, its metadata completed.
+    again = client.get_or_create_aggregate('r5', metadata={'k': 'v', 'k2': 'w'},
+                                           likely_new=True)
+    assert again['id'] == agg['id'] and len(listed) == 1
+    assert again['metadata'] == {'k': 'v', 'k2': 'w'}
+
+
 def test_aggregate_errors(client):
     agg = client.create_aggregate('r1', availability_zone='blazar_r1')
     with pytest.raises(exceptions.HostNotFound):
