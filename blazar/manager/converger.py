@@ -6,7 +6,8 @@ claimed (an expiring claim, so several managers share the work and a dead
 one's work is taken over), its plugin plans the steps from wherever the
 cloud is to the intent's phase (``plan(phase, spec, observed)``), and the
 steps run in order. Each step looks before it acts, so it can be repeated;
-each one done is recorded, so a retry resumes where the last run stopped.
+each one done is recorded, so a retry resumes where the last run stopped
+(the last one in the transaction that records the convergence).
 
 A failure is recorded (attempts, last error, the lease's reason and a
 notification) and retried after a backoff capped at ``[manager]
@@ -110,6 +111,7 @@ class Converger:
         done = set(intent['progress'])
         steps = (self.pre_steps(context, dict(intent, observed=observed))
                  + plugin.plan(intent['phase'], intent['spec'], observed))
+        last = steps[-1].key if steps else None
         for step in steps:
             if step.key in done:
                 continue
@@ -127,9 +129,10 @@ class Converger:
                                      _claim_until())
                 raise
             done.add(step.key)
-            if not db_api.intent_record(context, intent['reservation_id'], self.owner,
-                                        intent['generation'], done, observed,
-                                        _claim_until()):
+            # The last step's record is the converged commit's, below.
+            if step.key != last and not db_api.intent_record(
+                    context, intent['reservation_id'], self.owner, intent['generation'],
+                    done, observed, _claim_until()):
                 return Outcome.CHANGED
             LOG.debug('Reservation %s (%s): %s done', intent['reservation_id'],
                       intent['phase'], step.what)
@@ -144,7 +147,7 @@ class Converger:
         with db_api.transaction(context):
             db_api.allocation_lock(context)
             if not db_api.intent_converged(context, intent['reservation_id'], self.owner,
-                                           intent['generation']):
+                                           intent['generation'], observed):
                 return Outcome.CHANGED
             plugin.remember(context, intent['reservation_id'], observed)
             if settles:

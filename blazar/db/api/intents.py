@@ -229,16 +229,20 @@ def intent_waits(context, reservation_id, owner, reason, retry_at):
         session.flush()
 
 
-def intent_converged(context, reservation_id, owner, generation):
+def intent_converged(context, reservation_id, owner, generation, observed=None):
     """The cloud matches generation ``generation``: True if that is still
     the intent (it is then settled until it changes), False if it changed
-    meanwhile (it stays due, and the claim is let go)."""
+    meanwhile (it stays due, and the claim is let go). ``observed``: what
+    the last steps found or made, recorded whatever the generation (the
+    last step's own record, folded in here)."""
     now = timeutils.utcnow()
     with transaction(context) as session:
         row = _locked(session, reservation_id)
         if row is None or row.claimed_by != owner:
             return False
         _release(row)
+        if observed is not None:
+            row.observed = json.dumps(observed, sort_keys=True)
         if row.generation != generation:
             session.flush()
             return False

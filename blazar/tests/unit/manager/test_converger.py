@@ -80,3 +80,38 @@ def test_a_settlement_and_an_update_of_the_same_lease_never_deadlock(ctx):
         assert outcome == converger_module.Outcome.CHANGED
         assert intent['due_at'] is not None and intent['converged_generation'] == 0
     assert db_api.lease_get(ctx, 'l1')['name'] == 'renamed'
+
+
+class TwoSteps:
+    """A plan of two steps, each recording what it made."""
+
+    def plan(self, phase, spec, observed):
+        from blazar.plugins.steps import Step
+
+        def make(name):
+            return Step(name, 'make ' + name, lambda seen: seen.update({name: 'made'}))
+        return [make('first'), make('second')]
+
+    def remember(self, context, reservation_id, observed):
+        pass
+
+
+def test_the_last_step_is_recorded_by_the_converged_commit(ctx, monkeypatch):
+    """Each step was recorded in a transaction of its own, the last one
+    too, right before the transaction that records the convergence."""
+    db_api.lease_create(ctx, {
+        'id': 'l2', 'name': 'l2', 'project_id': 'p1', 'user_id': 'u', 'start_date': T0,
+        'end_date': T0 + datetime.timedelta(hours=1), 'status': 'PENDING',
+        'degraded': False})
+    db_api.intent_set(ctx, 'r2', 'l2', 'physical:host', 'reserved', {'hosts': []})
+    records = []
+    real_record = db_api.intent_record
+    monkeypatch.setattr(db_api, 'intent_record',
+                        lambda *args: records.append(set(args[4])) or real_record(*args))
+    converger = converger_module.Converger({'physical:host': TwoSteps()}, Settles(),
+                                           owner='m1')
+    assert converger.converge(ctx, 'r2') == converger_module.Outcome.CONVERGED
+    assert records == [{'first'}]
+    intent = db_api.intent_get(ctx, 'r2')
+    assert intent['observed'] == {'first': 'made', 'second': 'made'}
+    assert intent['converged_generation'] == intent['generation'] == 1
