@@ -308,13 +308,17 @@ def _token_valid(trustee):
     """Whether Keystone still accepts the trustee's current token (a token
     validation: no password checked; no new login on a 401)."""
     try:
-        token = _trustee_token(trustee)
-        url = identity_url()
-        resp = trustee.get(url + '/auth/tokens', headers={'X-Subject-Token': token},
-                           raise_exc=False, allow_reauth=False)
+        resp = _validation(trustee, _trustee_token(trustee), allow_reauth=False)
     except (ks_exc.ClientException, exceptions.BlazarException):
         return False
     return resp.status_code == 200
+
+
+def _validation(trustee, token, **kwargs):
+    """Keystone's answer to validating ``token`` (``GET /v3/auth/tokens``)
+    with the trustee's session: no password, no new token."""
+    return trustee.get(identity_url() + '/auth/tokens',
+                       headers={'X-Subject-Token': token}, raise_exc=False, **kwargs)
 
 
 def _new_trust_session(trust_id):
@@ -466,9 +470,7 @@ def _token_still_valid(session):
     """One token validation of a trust-scoped session's token; a failure
     that is not Keystone's unavailability means "check it afresh"."""
     with translate_errors():
-        token = session.get_token()
-        resp = _trustee.get().get(identity_url() + '/auth/tokens',
-                                  headers={'X-Subject-Token': token}, raise_exc=False)
+        resp = _validation(_trustee.get(), session.get_token())
     if resp.status_code in _UNAVAILABLE_STATUSES:
         raise exceptions.IdentityUnavailable(reason='validating a trust\'s token: %s'
                                              % _answer(resp))
