@@ -107,6 +107,14 @@ class OutOfLeaseLimits(NotAuthorized):
     msg_fmt = "Datetime is out of lease limits: %(reason)s"
 
 
+class OwnerNotConfirmed(NotAuthorized):
+    """The manager did not write a lease as its owner's: the API named the
+    caller as the owner it expected, and the lease is another's (or the
+    manager predates such calls). The API then checks its policy against
+    the lease's own owner; a client never sees this."""
+    msg_fmt = "Lease %(id)s is not the caller's own"
+
+
 class EnforcementRefused(NotAuthorized):
     """A usage rule ([enforcement] filters) refuses a lease create/update."""
     msg_fmt = "%(reason)s"

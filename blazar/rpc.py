@@ -16,7 +16,14 @@ from blazar.utils import dates
 
 CONF = cfg.CONF
 ALLOWED_EXMODS = ['blazar.exceptions']
-RPC_VERSION = '1.0'
+# What the manager serves. 1.1: update_lease and delete_lease take
+# ``owner`` (the owner the API checked its policy against;
+# blazar/api/controllers/v1/leases.py).
+RPC_VERSION = '1.1'
+# What a call asks for unless it needs more, so that an API upgraded before
+# its managers still reaches them (a call that needs 1.1 says so).
+CALL_VERSION = '1.0'
+OWNER_VERSION = '1.1'
 
 _lock = threading.Lock()
 _transport = None
@@ -90,7 +97,7 @@ def cleanup():
 
 
 def get_client(topic):
-    target = messaging.Target(topic=topic, version=RPC_VERSION)
+    target = messaging.Target(topic=topic, version=CALL_VERSION)
     return messaging.get_rpc_client(get_transport(), target,
                                     serializer=RequestContextSerializer())
 

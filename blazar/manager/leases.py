@@ -85,10 +85,15 @@ class LeaseService:
             'last_error', 'created_at', 'updated_at')} for e in lease['events']]
         return result
 
-    def _get(self, context, lease_id):
+    def _get(self, context, lease_id, owner=None):
+        """The lease; with ``owner`` (the project and user the API checked
+        its policy against), only if they are the lease's."""
         lease = db_api.lease_get(context, lease_id)
         if lease is None:
             raise exceptions.LeaseNotFound(id=lease_id)
+        if owner is not None and (lease['project_id'], lease['user_id']) != (
+                owner.get('project_id'), owner.get('user_id')):
+            raise exceptions.OwnerNotConfirmed(id=lease_id)
         return lease
 
     def get(self, context, lease_id):
@@ -302,20 +307,20 @@ class LeaseService:
                 kind='Lease', id=lease['id'], status=lease['status'],
                 reason='it is being deleted')
 
-    def update(self, context, lease_id, values):
+    def update(self, context, lease_id, values, owner=None):
         values = {k: v for k, v in values.items() if v is not None}
         if not values:
-            return self.get(context, lease_id)
+            return self.view(self._get(context, lease_id, owner))
         if values.get('reservations'):
             # What only the cloud knows, before the lock (a date change
             # needs nothing: it is read and checked under the lock).
-            lease = self._get(context, lease_id)
+            lease = self._get(context, lease_id, owner)
             self._refuse_if_deleting(lease)
             values['reservations'] = self._prepared_changes(
                 context, lease, values['reservations'])
 
         def build(ctx):
-            current_lease = self._get(ctx, lease_id)
+            current_lease = self._get(ctx, lease_id, owner)
             self._refuse_if_deleting(current_lease)
             current = (self._enforcement_view(ctx, current_lease)
                        if self.enforcement.enabled else None)
@@ -456,14 +461,14 @@ class LeaseService:
                                       changes.get(reservation['id'], {}))
 
     # --- delete -----------------------------------------------------------
-    def delete(self, context, lease_id):
+    def delete(self, context, lease_id, owner=None):
         """Delete a lease. One that never started, or whose end completed,
         goes at once (what the cloud still holds for it is removed in the
         background); one whose resources are handed over is DELETING until
         the cloud has them back."""
         with db_api.transaction(context):
             db_api.allocation_lock(context)
-            lease = self._get(context, lease_id)
+            lease = self._get(context, lease_id, owner)
             if lease['status'] == LeaseStatus.DELETING:
                 return
             events = lifecycle_mod.events_by_type(lease)

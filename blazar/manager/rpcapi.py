@@ -18,21 +18,43 @@ class ManagerAPI:
     def _call(self, context, method, **kwargs):
         try:
             return self._client.call(context, method, **kwargs)
-        except exceptions.BlazarException:
-            raise
-        except messaging.MessagingTimeout:
-            raise exceptions.ManagerUnavailable(reason='no answer within %ss'
-                                                % CONF.rpc_response_timeout)
+        except Exception as exc:
+            raise _translated(exc)
+
+    def as_owner(self, context, method, owner, **kwargs):
+        """Call ``method`` for a lease the caller expects to own: the
+        manager raises OwnerNotConfirmed instead of touching another's
+        lease, and so does this for a manager too old to check."""
+        client = self._client.prepare(version=rpc.OWNER_VERSION)
+        try:
+            return client.call(context, method, owner=owner, **kwargs)
         except messaging.RemoteError as exc:
-            raise exceptions.BlazarException(
-                'The manager failed: %s' % (exc.value or exc.exc_type))
-        except messaging.MessageDeliveryFailure:
-            raise exceptions.ManagerUnavailable(
-                reason='the message broker cannot be reached')
-        except (messaging.MessagingException, OSError) as exc:
-            raise exceptions.ManagerUnavailable(reason=type(exc).__name__)
+            if exc.exc_type == 'UnsupportedVersion':
+                raise exceptions.OwnerNotConfirmed(id=kwargs.get('lease_id'))
+            raise _translated(exc)
+        except Exception as exc:
+            raise _translated(exc)
 
     def __getattr__(self, method):
         if method.startswith('_'):
             raise AttributeError(method)
         return lambda context, **kwargs: self._call(context, method, **kwargs)
+
+
+def _translated(exc):
+    """What the API raises for an error of a call: Blazar's own as they
+    are, the broker's and the manager's failures as 503 or 500 messages."""
+    if isinstance(exc, exceptions.BlazarException):
+        return exc
+    if isinstance(exc, messaging.RemoteError):
+        return exceptions.BlazarException(
+            'The manager failed: %s' % (exc.value or exc.exc_type))
+    if isinstance(exc, messaging.MessagingTimeout):
+        return exceptions.ManagerUnavailable(reason='no answer within %ss'
+                                             % CONF.rpc_response_timeout)
+    if isinstance(exc, messaging.MessageDeliveryFailure):
+        return exceptions.ManagerUnavailable(
+            reason='the message broker cannot be reached')
+    if isinstance(exc, (messaging.MessagingException, OSError)):
+        return exceptions.ManagerUnavailable(reason=type(exc).__name__)
+    return exc

@@ -93,12 +93,12 @@ class ManagerEndpoint:
         return self.leases.create(context, values)
 
     @_rpc_method
-    def update_lease(self, context, lease_id, values):
-        return self.leases.update(context, lease_id, values)
+    def update_lease(self, context, lease_id, values, owner=None):
+        return self.leases.update(context, lease_id, values, owner=owner)
 
     @_rpc_method
-    def delete_lease(self, context, lease_id):
-        self.leases.delete(context, lease_id)
+    def delete_lease(self, context, lease_id, owner=None):
+        self.leases.delete(context, lease_id, owner=owner)
 
     # hosts
     @_rpc_method

@@ -63,6 +63,13 @@ def ident(lease):
     return '/v1/leases/%s' % lease['id']
 
 
+def after_start(lease, minutes):
+    """A request date ``minutes`` after the lease's start (not after now,
+    which may be a minute later than when the lease was made)."""
+    start = datetime.datetime.strptime(lease['start_date'], '%Y-%m-%dT%H:%M:%S.%f')
+    return (start + datetime.timedelta(minutes=minutes)).strftime('%Y-%m-%d %H:%M')
+
+
 # --- maximum duration and extensions -----------------------------------------
 
 def test_max_lease_duration_refuses_long_leases_and_stores_nothing(api, stack, enforce):
@@ -99,7 +106,7 @@ def test_refused_update_of_a_pending_lease_changes_nothing(api, stack, enforce):
     res_id = lease['reservations'][0]['id']
     settled()   # the aggregate is made after the 201: compare what is settled
     before = snapshot(api, stack.simulator.cloud)
-    resp = api.put(ident(lease), {'end_date': in_minutes(300), 'reservations': [
+    resp = api.put(ident(lease), {'end_date': after_start(lease, 240), 'reservations': [
         {'id': res_id, 'min': 2, 'max': 2}]})
     refused(resp, 'Lease duration of 4 hours exceeds the maximum of 3 hours '
                   '(max_lease_duration) by 1 hour.')

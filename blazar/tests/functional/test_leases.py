@@ -105,6 +105,50 @@ def test_tenants_see_only_their_leases_and_admins_all(api):
     assert api.get('/v1/leases/%s' % theirs['id']).json()['lease']['name'] == 'b'
 
 
+def _counting_manager_calls(monkeypatch):
+    from blazar.manager import service
+    calls = []
+    for name in ('get_lease', 'update_lease', 'delete_lease'):
+        method = getattr(service.ManagerEndpoint, name)
+
+        def counted(self, *args, _name=name, _method=method, **kwargs):
+            calls.append(_name)
+            return _method(self, *args, **kwargs)
+        monkeypatch.setattr(service.ManagerEndpoint, name, counted)
+    return calls
+
+
+def test_an_owner_s_update_and_delete_are_one_manager_call_each(api, monkeypatch):
+    """Issue 14: each update and delete read the lease over RPC for the
+    policy check, then wrote it: two round trips. The owner's own target
+    is checked first, and the manager writes only a lease of that owner."""
+    alice = api.as_user('alice:proj1')
+    lease = alice.post('/v1/leases', lease_body()).json()['lease']
+    calls = _counting_manager_calls(monkeypatch)
+    assert alice.put('/v1/leases/%s' % lease['id'], {'name': 'mine'}).status_code == 200
+    assert alice.delete('/v1/leases/%s' % lease['id']).status_code == 204
+    assert calls == ['update_lease', 'delete_lease']
+    assert alice.delete('/v1/leases/%s' % lease['id']).status_code == 404
+
+
+def test_another_s_lease_is_written_only_as_the_policy_allows_on_its_owner(
+        api, monkeypatch):
+    """A write the manager refuses as not the caller's falls back on the
+    policy check against the lease's owner: a project member and an
+    administrator may write it, another project may not, and what the
+    refused caller asked is not written."""
+    lease = api.as_user('alice:proj1').post('/v1/leases', lease_body()).json()['lease']
+    url = '/v1/leases/%s' % lease['id']
+    calls = _counting_manager_calls(monkeypatch)
+    assert api.as_user('bob:proj2').put(url, {'name': 'bob'}).status_code == 403
+    assert api.as_user('bob:proj2').delete(url).status_code == 403
+    assert api.as_user('carol:proj1').put(url, {'name': 'carol'}).status_code == 200
+    assert api.get(url).json()['lease']['name'] == 'carol'
+    assert calls.count('get_lease') == 4
+    assert api.delete(url).status_code == 204
+    assert api.get(url).status_code == 404
+
+
 def test_same_project_members_share_leases(api):
     lease = api.as_user('alice:proj1').post('/v1/leases', lease_body()).json()['lease']
     resp = api.as_user('carol:proj1').get('/v1/leases/%s' % lease['id'])
