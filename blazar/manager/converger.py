@@ -82,12 +82,15 @@ class Converger:
 
     def converge(self, context, reservation_id):
         """Claim the intent and run its plan; returns an :class:`Outcome`."""
-        if not db_api.intent_claim(context, reservation_id, self.owner, _claim_until()):
+        claimed = db_api.intent_claim(context, reservation_id, self.owner,
+                                      _claim_until())
+        if claimed is None:
             return Outcome.TAKEN
         intent = None
         try:
-            for _ in range(self.MAX_REPLANS):
-                intent = db_api.intent_get(context, reservation_id)
+            for replan in range(self.MAX_REPLANS):
+                intent = claimed if replan == 0 else db_api.intent_get(
+                    context, reservation_id)
                 if intent is None:
                     return Outcome.CHANGED
                 outcome = self._run_plan(context, intent)

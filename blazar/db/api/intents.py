@@ -167,15 +167,20 @@ def next_intent_due(context):
 
 
 def intent_claim(context, reservation_id, owner, until):
-    """Take a due intent for ``owner`` until ``until``; False if another
-    manager holds it or it is not due."""
+    """Take a due intent for ``owner`` until ``until`` and return it as
+    claimed (read in the same transaction: a convergence starts with one
+    round of the store, not two); None if another manager holds it or it
+    is not due."""
     now = timeutils.utcnow()
     with transaction(context) as session:
-        return session.execute(
+        claimed = session.execute(
             sa.update(_INTENT)
             .where(_INTENT.reservation_id == reservation_id,
                    _INTENT.due_at.isnot(None), _claimable(now))
             .values(claimed_by=owner, claimed_until=until)).rowcount == 1
+        if not claimed:
+            return None
+        return _intent_dict(session.get(_INTENT, reservation_id, populate_existing=True))
 
 
 def intent_record(context, reservation_id, owner, generation, progress, observed, until):

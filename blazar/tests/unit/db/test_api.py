@@ -267,3 +267,14 @@ def test_an_update_asks_for_no_keys_unless_the_session_holds_such_objects(ctx):
     finally:
         sa.event.remove(engine, 'before_cursor_execute', record)
     assert db_api.lease_get(ctx, 'l1')['name'] == 'again'
+
+
+def test_a_claim_returns_the_intent_it_took_and_nothing_when_taken(ctx):
+    # A convergence read the intent in a transaction of its own after the
+    # claim's: one round of the store more per converged intent.
+    db_api.intent_set(ctx, 'r1', 'l1', 'physical:host', 'reserved', {'hosts': ['h1']})
+    until = datetime.datetime(2100, 1, 1)
+    claimed = db_api.intent_claim(ctx, 'r1', 'converger', until)
+    assert (claimed['claimed_by'], claimed['claimed_until']) == ('converger', until)
+    assert (claimed['phase'], claimed['spec']) == ('reserved', {'hosts': ['h1']})
+    assert db_api.intent_claim(ctx, 'r1', 'another', until) is None
