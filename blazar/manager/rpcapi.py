@@ -28,17 +28,23 @@ class ManagerAPI:
         client = self._client.prepare(version=rpc.OWNER_VERSION)
         try:
             return client.call(context, method, owner=owner, **kwargs)
-        except messaging.RemoteError as exc:
-            if exc.exc_type == 'UnsupportedVersion':
-                raise exceptions.OwnerNotConfirmed(id=kwargs.get('lease_id'))
-            raise _translated(exc)
         except Exception as exc:
+            if _unsupported_version(exc):
+                raise exceptions.OwnerNotConfirmed(id=kwargs.get('lease_id'))
             raise _translated(exc)
 
     def __getattr__(self, method):
         if method.startswith('_'):
             raise AttributeError(method)
         return lambda context, **kwargs: self._call(context, method, **kwargs)
+
+
+def _unsupported_version(exc):
+    """The manager's refusal of a call newer than it: rebuilt as the class
+    where oslo.messaging's modules travel, a RemoteError naming it where
+    they do not."""
+    return isinstance(exc, messaging.UnsupportedVersion) or (
+        isinstance(exc, messaging.RemoteError) and exc.exc_type == 'UnsupportedVersion')
 
 
 def _translated(exc):

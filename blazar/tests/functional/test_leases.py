@@ -149,6 +149,25 @@ def test_another_s_lease_is_written_only_as_the_policy_allows_on_its_owner(
     assert api.get(url).status_code == 404
 
 
+def test_an_owner_s_write_reaches_a_manager_older_than_the_owner_check(
+        api, monkeypatch):
+    """An API upgraded before its managers: the 1.0 manager refuses the
+    1.1 call, and the API reads the lease first, as before."""
+    import oslo_messaging as messaging
+
+    from blazar.manager import service
+    monkeypatch.setattr(service.ManagerEndpoint, 'target',
+                        messaging.Target(version='1.0'))
+    alice = api.as_user('alice:proj1')
+    lease = alice.post('/v1/leases', lease_body()).json()['lease']
+    calls = _counting_manager_calls(monkeypatch)
+    resp = alice.put('/v1/leases/%s' % lease['id'], {'name': 'mine'})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()['lease']['name'] == 'mine'
+    assert alice.delete('/v1/leases/%s' % lease['id']).status_code == 204
+    assert calls == ['get_lease', 'update_lease', 'get_lease', 'delete_lease']
+
+
 def test_same_project_members_share_leases(api):
     lease = api.as_user('alice:proj1').post('/v1/leases', lease_body()).json()['lease']
     resp = api.as_user('carol:proj1').get('/v1/leases/%s' % lease['id'])

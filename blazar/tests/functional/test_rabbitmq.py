@@ -33,6 +33,21 @@ def test_lease_lifecycle_over_rabbitmq(rabbit_api):
     assert api.delete('/v1/leases/%s' % lease_id).status_code == 204
 
 
+def test_an_owner_s_write_reaches_an_older_manager_over_rabbitmq(rabbit_api, monkeypatch):
+    """Over the broker a 1.0 manager's refusal of a 1.1 call arrives as a
+    RemoteError, not as the in-process transport's exception."""
+    import oslo_messaging as messaging
+
+    from blazar.manager import service
+    monkeypatch.setattr(service.ManagerEndpoint, 'target',
+                        messaging.Target(version='1.0'))
+    api = rabbit_api.as_user('alice:proj1')
+    lease_id = api.post('/v1/leases', lease_body()).json()['lease']['id']
+    updated = api.put('/v1/leases/%s' % lease_id, {'name': 'renamed'})
+    assert updated.status_code == 200, updated.text
+    assert api.delete('/v1/leases/%s' % lease_id).status_code == 204
+
+
 def test_manager_errors_keep_their_status_and_message_over_rabbitmq(rabbit_api):
     resp = rabbit_api.get('/v1/leases/%s' % uuid.uuid4())
     assert resp.status_code == 404

@@ -15,10 +15,13 @@ def manager_api():
         yield api, get_client.return_value.prepare.return_value
 
 
-def test_a_manager_too_old_to_check_the_owner_leaves_the_check_to_the_api(manager_api):
+@pytest.mark.parametrize('refusal', [
+    messaging.RemoteError('UnsupportedVersion', 'Endpoint does not support RPC version 1.1'),
+    messaging.UnsupportedVersion('1.1', method='delete_lease')])
+def test_a_manager_too_old_to_check_the_owner_leaves_the_check_to_the_api(
+        manager_api, refusal):
     api, client = manager_api
-    client.prepare.return_value.call.side_effect = messaging.RemoteError(
-        'UnsupportedVersion', 'Endpoint does not support RPC version 1.1')
+    client.prepare.return_value.call.side_effect = refusal
     with pytest.raises(exceptions.OwnerNotConfirmed):
         api.as_owner({}, 'delete_lease', {'project_id': 'p', 'user_id': 'u'},
                      lease_id='l1')
