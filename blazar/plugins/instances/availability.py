@@ -12,43 +12,16 @@ what :func:`~blazar.allocation.slots.select_slots` grants. So an offering
 POSTed as a lease is accepted (unless the calendar changed meanwhile: then
 the create answers 409).
 
-The loaded calendar is cached per shape, and caught up by deltas
-----------------------------------------------------------------
-Loading is most of the cost of a question (10,000 hosts and 100,000
-allocations take seconds; the answer itself a fraction of that). As for
-hosts (:mod:`blazar.plugins.hosts.availability`, whose docstring gives the
-argument), the result of :func:`.capacity.load` is kept, keyed by the
-generation of the allocation lock: every change of hosts, of their copied
-Placement inventories and traits (:mod:`blazar.plugins.hosts.inventory`)
-and of allocations takes that lock, moves the generation and records the
-hosts it touched (:mod:`blazar.db.api.calendar`). A question reads the
-generation (one primary-key lookup); if it moved, the hosts changed since
-are read (one range scan) and :func:`.capacity.load` runs for those hosts
-alone (on primary keys and ix_allocations_host_window), merged in by
-:mod:`blazar.allocation.deltas`; a full load only when the log was pruned
-past the generation held or the delta is large. The candidates' capacity
-and traits depend on the shape, so the cache is per shape (resources and
-traits; the last :data:`MAX_SHAPES` shapes asked), each caught up on its
-own. The cached holdings are those ending after ``load time - cleaning
-time``: those that ended since cannot meet a window starting now or later
-(a delta reads from the same load time, and drops what ended once that is
-old, as the host calendar does). A calendar frame reaching into the past
-loads afresh.
+The loaded calendar is the plugin's, cached per shape and caught up by
+deltas (:mod:`.calendar`, which lease creates keep up to date too). A
+calendar frame reaching into the past loads afresh.
 """
-import collections
-import json
-import threading
-
-from oslo_utils import timeutils
-
-from blazar.allocation import deltas
 from blazar.allocation import hosts as host_allocation
 from blazar.allocation import properties
 from blazar.allocation import slot_availability
 from blazar.allocation import slots
 from blazar.db import api as db_api
 from blazar.plugins import base
-from blazar.plugins.hosts import calendar as host_calendar
 from blazar.plugins.hosts import plugin as host_plugin
 from blazar.plugins.instances import capacity
 from blazar.plugins.instances import params as checks
@@ -63,15 +36,6 @@ SHAPE = ('vcpus', 'memory_mb', 'disk_gb')
 # Holdings shown to administrators in the calendar's detail.
 DETAIL_KEYS = ('start_date', 'end_date', 'reservation_id', 'lease_id',
                'project_id', 'resource_type', 'slots')
-# How many shapes' loads are kept.
-MAX_SHAPES = 8
-
-Loaded = collections.namedtuple(
-    'Loaded', 'engine generation margin loaded_at candidates holdings')
-Loaded.__doc__ = ('What :func:`.capacity.load` gave for a shape, and the '
-                  'allocation lock generation it was read at.')
-
-
 class InstanceAvailability:
     """Answers for one instance resource type (``virtual:instance`` or
     ``flavor:instance``), through that type's plugin."""
@@ -82,10 +46,18 @@ class InstanceAvailability:
     def __init__(self, plugin):
         self.plugin = plugin
         self.resource_type = plugin.resource_type
-        self._lock = threading.Lock()
-        self._cache = collections.OrderedDict()     # shape key -> Loaded
-        self.loads = 0          # how many times a calendar was loaded
-        self.deltas = 0         # how many times one caught up with a delta
+        # The plugin's calendars, which its lease creates keep up to date.
+        self.calendars = plugin.calendars
+
+    @property
+    def loads(self):
+        """How many times a calendar was loaded."""
+        return self.calendars.loads
+
+    @property
+    def deltas(self):
+        """How many times one caught up with a delta."""
+        return self.calendars.deltas
 
     # --- the request ------------------------------------------------------
     def check_params(self, params):
@@ -113,72 +85,12 @@ class InstanceAvailability:
                 'query': properties.combine('', request['resource_properties'])}
 
     def load(self, context, request):
-        """The calendar for the request's shape: the cached one if the
-        generation of the allocation lock has not moved, else the cached
-        one caught up with the hosts that changed (six queries), else a
-        fresh :func:`.capacity.load` (its four queries, with the
-        generation, in one read transaction)."""
-        engine = db_api.get_engine()
-        margin = self.margin()
-        key = (json.dumps(request['resources'], sort_keys=True),
-               json.dumps(request['traits'], sort_keys=True))
-        with db_api.reading(context):
-            generation = db_api.allocation_generation(context)
-            with self._lock:
-                cached = self._cache.get(key)
-            if (cached is None or cached.engine is not engine
-                    or cached.margin != margin):
-                cached = None
-            elif cached.generation == generation:
-                with self._lock:
-                    if key in self._cache:
-                        self._cache.move_to_end(key)
-                return cached
-            now = timeutils.utcnow()
-            loaded = None
-            if cached is not None and cached.generation < generation:
-                loaded = self._catch_up(context, request, cached, generation, now)
-            if loaded is None:
-                loaded = Loaded(engine, generation, margin, now,
-                                *capacity.load(context, request['resources'],
-                                               request['traits'], since=now))
-                self.loads += 1
-        with self._lock:
-            current = self._cache.get(key)
-            if (current is None or current.engine is not engine
-                    or current.generation <= generation):
-                self._cache[key] = loaded
-                self._cache.move_to_end(key)
-                while len(self._cache) > MAX_SHAPES:
-                    self._cache.popitem(last=False)
-        return loaded
-
-    def _catch_up(self, context, request, cached, generation, now):
-        """``cached`` brought to ``generation`` with the hosts changed since
-        its own (None when a full load is due)."""
-        touched = db_api.calendar_changes_since(context, cached.generation)
-        if touched is None or len(touched) > host_calendar.DELTA_HOSTS:
-            return None
-        loaded_at = cached.loaded_at
-        candidates, holdings = cached.candidates, cached.holdings
-        if touched:
-            ids = sorted(touched)
-            fresh, held = capacity.load(context, request['resources'],
-                                        request['traits'], since=loaded_at,
-                                        host_ids=ids)
-            candidates = deltas.merge_hosts(candidates, ids, fresh)
-            holdings = deltas.merge_by_host(holdings, ids, held)
-        if now - loaded_at >= host_calendar.TRIM_AFTER:
-            holdings = deltas.trim(holdings, now - cached.margin)
-            loaded_at = now
-        self.deltas += 1
-        return cached._replace(generation=generation, loaded_at=loaded_at,
-                               candidates=candidates, holdings=holdings)
+        """The calendar for the request's shape (the plugin's, cached)."""
+        return self.calendars.snapshot(context, request['resources'], request['traits'])
 
     def forget(self):
         """Drop the cached calendars (the next question reloads)."""
-        with self._lock:
-            self._cache.clear()
+        self.calendars.forget()
 
     def _inputs(self, context, params):
         """``(request, candidates, holdings, selection keywords)``: Nova

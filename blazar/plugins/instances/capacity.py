@@ -85,11 +85,19 @@ def load(context, resources, traits, reservation_id=None, since=None,
 
 
 def select(context, window, params, reservation_id=None, current=None,
-           allow_drop=True, exclude=()):
+           allow_drop=True, exclude=(), cached=None):
     """``{host id: slots}`` for a reservation of ``params`` over ``window``,
-    on none of the hosts in ``exclude``."""
-    candidates, holdings = load(context, params['resources'], params['traits'],
-                                reservation_id)
+    on none of the hosts in ``exclude``, under the allocation lock. A new
+    reservation's (no ``reservation_id``) reads ``cached``'s view of the
+    calendar (SlotCalendars.locked_view: the hosts changed since, not every
+    host); a reservation that holds slots already loads the calendar
+    without its own holdings."""
+    if cached is not None and reservation_id is None:
+        view = cached.locked_view(context, params['resources'], params['traits'])
+        candidates, holdings = view.candidates, view.holdings
+    else:
+        candidates, holdings = load(context, params['resources'], params['traits'],
+                                    reservation_id)
     if exclude:
         candidates = [c for c in candidates if c.id not in exclude]
     return slot_allocation.select_slots(

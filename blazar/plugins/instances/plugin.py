@@ -21,6 +21,7 @@ from blazar.db import api as db_api
 from blazar.plugins import base
 from blazar.plugins import preemption
 from blazar.plugins.hosts import plugin as host_plugin
+from blazar.plugins.instances import calendar
 from blazar.plugins.instances import capacity
 from blazar.plugins.instances import cloud
 from blazar.plugins.instances import params as checks
@@ -60,6 +61,11 @@ def _row_values(params):
 class VirtualInstancePlugin(base.ResourcePlugin):
     resource_type = checks.VIRTUAL
 
+    def __init__(self):
+        # The slot calendars by shape, kept by this manager for its lease
+        # creates and availability answers alike.
+        self.calendars = calendar.SlotCalendars()
+
     def validate_reservation(self, values):
         return checks.check_virtual(values)
 
@@ -79,7 +85,7 @@ class VirtualInstancePlugin(base.ResourcePlugin):
 
     def reserve(self, context, lease, reservation_id, values):
         window = self._window(lease)
-        slots = capacity.select(context, window, values)
+        slots = capacity.select(context, window, values, cached=self.calendars)
         row = db_api.instance_reservation_create(context, dict(
             _row_values(values), reservation_id=reservation_id,
             flavor_id=reservation_id))
