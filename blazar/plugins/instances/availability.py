@@ -36,6 +36,8 @@ SHAPE = ('vcpus', 'memory_mb', 'disk_gb')
 # Holdings shown to administrators in the calendar's detail.
 DETAIL_KEYS = ('start_date', 'end_date', 'reservation_id', 'lease_id',
                'project_id', 'resource_type', 'slots')
+
+
 class InstanceAvailability:
     """Answers for one instance resource type (``virtual:instance`` or
     ``flavor:instance``), through that type's plugin."""
