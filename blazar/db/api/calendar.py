@@ -1,15 +1,15 @@
 """The calendar change log: which hosts each change of the calendar touched.
 
 The managers keep the calendar (hosts and what holds them) in memory
-(blazar/plugins/hosts/availability.py, blazar/plugins/instances/
-availability.py), keyed by the generation of the allocation lock. Every
+(blazar/plugins/hosts/calendar.py, blazar/plugins/instances/
+calendar.py), keyed by the generation of the allocation lock. Every
 store function that changes what the calendar is made of (a host's row,
 capabilities, inventory, health, or an allocation) records here, in the
 same transaction, the hosts it touched, stamped with the lock's generation
 as that transaction sees it: its own bump, since the transaction took the
 lock first (blazar/db/api/core.py). A manager holding generation ``g``
 then catches up by reading the hosts stamped ``g`` or later
-(:func:`calendar_changes_since`, one range scan of
+(:func:`calendar_delta`, one range scan of
 ix_calendar_changes_generation) and reloading those hosts alone.
 
 Why ``g`` or later and not only later: a write that did not take the lock
@@ -33,7 +33,6 @@ from blazar.db.api.core import transaction
 
 __all__ = [
     'calendar_touch',
-    'calendar_changes_since',
     'calendar_delta',
     'calendar_changes_prune',
     'CALENDAR_CHANGES_KEPT',
@@ -82,13 +81,6 @@ def calendar_touch(context, host_ids=None, reservation_id=None, lease_id=None):
     with transaction(context) as session:
         session.execute(sa.insert(models.CalendarChange).from_select(
             ['generation', 'host_id'], rows))
-
-
-def calendar_changes_since(context, generation):
-    """The ids of the hosts whose calendar changed at ``generation`` or
-    later, or None if the log was pruned past ``generation`` (the caller
-    reloads everything): one range scan of the log's index."""
-    return calendar_delta(context, generation)[0]
 
 
 def calendar_delta(context, generation):
