@@ -71,18 +71,20 @@ TRIM_AFTER = datetime.timedelta(minutes=10)
 Snapshot = collections.namedtuple(
     'Snapshot', 'engine generation margin loaded_at candidates busy')
 Snapshot.__doc__ = ('The calendar as lease creation would load it: '
-                    'reservable hosts (allocation Host objects) and busy '
-                    'intervals by host id.')
+                    'reservable hosts (allocation Host objects) and what '
+                    'holds them by host id (busy intervals; for an instance '
+                    "shape's calendar, holdings).")
 
 
 class CalendarCache:
-    """One manager's calendar. ``load_candidates(context, host_ids=None)``,
-    ``load_busy(context, since, host_ids=None)`` and ``margin()`` are the
-    physical:host plugin's loaders and cleaning time."""
+    """One manager's calendar. ``load(context, since, host_ids=None)``
+    gives ``(candidates, busy)`` as the physical:host plugin (or an instance
+    plugin, for one shape) reads them: the hosts (those of ``host_ids``
+    only, if given) and what holds them after ``since - margin()``;
+    ``margin()`` is the cleaning time."""
 
-    def __init__(self, load_candidates, load_busy, margin):
-        self._load_candidates = load_candidates
-        self._load_busy = load_busy
+    def __init__(self, load, margin):
+        self._load = load
         self._margin = margin
         self._lock = threading.Lock()
         self._snapshot = None
@@ -139,8 +141,7 @@ class CalendarCache:
             if caught is not None:
                 return caught
         self.loads += 1
-        return Snapshot(engine, generation, margin, now, self._load_candidates(context),
-                        self._load_busy(context, now)), None
+        return Snapshot(engine, generation, margin, now, *self._load(context, now)), None
 
     def _catch_up(self, context, cached, generation, now):
         """``(cached brought to generation, newest change)`` with the hosts
@@ -152,10 +153,9 @@ class CalendarCache:
         candidates, busy = cached.candidates, cached.busy
         if touched:
             ids = sorted(touched)
-            candidates = deltas.merge_hosts(
-                candidates, ids, self._load_candidates(context, host_ids=ids))
-            busy = deltas.merge_by_host(
-                busy, ids, self._load_busy(context, loaded_at, host_ids=ids))
+            fresh, held = self._load(context, loaded_at, host_ids=ids)
+            candidates = deltas.merge_hosts(candidates, ids, fresh)
+            busy = deltas.merge_by_host(busy, ids, held)
         if now - loaded_at >= TRIM_AFTER:
             busy = deltas.trim(busy, now - cached.margin)
             loaded_at = now

@@ -120,9 +120,16 @@ def load_busy(context, now, reservation_id=None, host_ids=None):
                                         host_ids=host_ids)
 
 
+def load_calendar(context, since, host_ids=None):
+    """``(candidates, busy)``: the calendar as :class:`.calendar.CalendarCache`
+    loads it."""
+    return (load_candidates(context, host_ids=host_ids),
+            load_busy(context, since, host_ids=host_ids))
+
+
 def new_calendar():
     """A manager's cached calendar of hosts (blazar/plugins/hosts/calendar.py)."""
-    return calendar.CalendarCache(load_candidates, load_busy, margin)
+    return calendar.CalendarCache(load_calendar, margin)
 
 
 def select_hosts(context, window, params, reservation_id=None, current=(),

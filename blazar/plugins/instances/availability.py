@@ -99,7 +99,7 @@ class InstanceAvailability:
         first (the flavor), then the calendar."""
         request = self._request(context, params)
         loaded = self.load(context, request)
-        return request, loaded.candidates, loaded.holdings, self._keywords(request)
+        return request, loaded.candidates, loaded.busy, self._keywords(request)
 
     # --- the questions ----------------------------------------------------
     def how_many(self, context, window, params):
@@ -147,7 +147,7 @@ class InstanceAvailability:
         kw = self._keywords(request)
         with db_api.reading(context):
             loaded = self.load(context, request)
-            candidates, holdings = loaded.candidates, loaded.holdings
+            candidates, holdings = loaded.candidates, loaded.busy
             if frame[0] < loaded.loaded_at.replace(second=0, microsecond=0):
                 # Holdings that ended before the load matter to this frame.
                 candidates, holdings = capacity.load(

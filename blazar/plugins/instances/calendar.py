@@ -21,13 +21,10 @@ questions when the transaction had changed no calendar yet (it is then the
 last commit's).
 """
 import collections
+import functools
 import json
 import threading
 
-from oslo_utils import timeutils
-
-from blazar.allocation import deltas
-from blazar.db import api as db_api
 from blazar.plugins.hosts import calendar as host_calendar
 from blazar.plugins.hosts import plugin as host_plugin
 from blazar.plugins.instances import capacity
@@ -35,107 +32,66 @@ from blazar.plugins.instances import capacity
 # How many shapes' calendars are kept.
 MAX_SHAPES = 8
 
-Loaded = collections.namedtuple(
-    'Loaded', 'engine generation margin loaded_at candidates holdings')
-Loaded.__doc__ = ('What :func:`.capacity.load` gave for a shape, and the '
-                  'allocation lock generation it was read at.')
-
 
 def _key(resources, traits):
     return (json.dumps(resources, sort_keys=True), json.dumps(traits, sort_keys=True))
 
 
+def _load(resources, traits, context, since, host_ids=None):
+    """One shape's ``(candidates, holdings)``, as the host calendar's
+    loader gives its own."""
+    return capacity.load(context, resources, traits, since=since, host_ids=host_ids)
+
+
 class SlotCalendars:
-    """One plugin's calendars, by shape."""
+    """One plugin's calendars, by shape: a host calendar
+    (:class:`blazar.plugins.hosts.calendar.CalendarCache`) each, whose
+    ``busy`` are the holdings :func:`.capacity.load` reads."""
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._cache = collections.OrderedDict()     # shape key -> Loaded
-        self.loads = 0          # how many times a calendar was loaded
-        self.deltas = 0         # how many times one caught up with a delta
+        self._by_shape = collections.OrderedDict()  # shape key -> CalendarCache
+        self._retired = (0, 0)     # loads and deltas of calendars let go
+
+    @property
+    def loads(self):
+        """How many times a calendar was loaded."""
+        with self._lock:
+            return self._retired[0] + sum(c.loads for c in self._by_shape.values())
+
+    @property
+    def deltas(self):
+        """How many times one caught up with a delta."""
+        with self._lock:
+            return self._retired[1] + sum(c.deltas for c in self._by_shape.values())
 
     def snapshot(self, context, resources, traits):
-        """The calendar for the shape: the cached one if the generation of
-        the allocation lock has not moved, else the cached one caught up
-        with the hosts that changed (six queries), else a fresh load (its
-        four queries, with the generation, in one read transaction)."""
-        key = _key(resources, traits)
-        with db_api.reading(context):
-            generation = db_api.allocation_generation(context)
-            cached = self._usable(key)
-            if cached is not None and cached.generation == generation:
-                with self._lock:
-                    if key in self._cache:
-                        self._cache.move_to_end(key)
-                return cached
-            loaded, _newest = self._read(context, resources, traits, cached, generation)
-        self._keep(key, loaded)
-        return loaded
+        """The shape's calendar (see CalendarCache.snapshot)."""
+        return self._calendar(resources, traits).snapshot(context)
 
     def locked_view(self, context, resources, traits):
         """Inside a transaction holding the allocation lock: the shape's
-        calendar as that transaction sees it."""
-        key = _key(resources, traits)
-        own = db_api.allocation_generation(context)
-        loaded, newest = self._read(context, resources, traits, self._usable(key), own)
-        if newest is None:    # a full load: did this transaction change any?
-            newest = db_api.calendar_delta(context, own)[1]
-        if newest < own:
-            self._keep(key, loaded._replace(generation=own - 1))
-        return loaded
+        calendar as that transaction sees it (see CalendarCache.locked_view)."""
+        return self._calendar(resources, traits).locked_view(context)
 
     def forget(self):
         """Drop the cached calendars (the next question reloads)."""
         with self._lock:
-            self._cache.clear()
+            for key in list(self._by_shape):
+                self._retire(key)
 
-    def _usable(self, key):
+    def _calendar(self, resources, traits):
+        key = _key(resources, traits)
         with self._lock:
-            cached = self._cache.get(key)
-        if (cached is None or cached.engine is not db_api.get_engine()
-                or cached.margin != host_plugin.margin()):
-            return None
-        return cached
+            found = self._by_shape.get(key)
+            if found is None:
+                found = self._by_shape[key] = host_calendar.CalendarCache(
+                    functools.partial(_load, resources, traits), host_plugin.margin)
+            self._by_shape.move_to_end(key)
+            while len(self._by_shape) > MAX_SHAPES:
+                self._retire(next(iter(self._by_shape)))
+            return found
 
-    def _read(self, context, resources, traits, cached, generation):
-        """(calendar at ``generation``, the newest generation among the
-        changes read (0: none), or None after a full load)."""
-        now = timeutils.utcnow()
-        if cached is not None and cached.generation <= generation:
-            caught = self._catch_up(context, resources, traits, cached, generation, now)
-            if caught is not None:
-                return caught
-        self.loads += 1
-        return Loaded(db_api.get_engine(), generation, host_plugin.margin(), now,
-                      *capacity.load(context, resources, traits, since=now)), None
-
-    def _catch_up(self, context, resources, traits, cached, generation, now):
-        """``(cached brought to generation, newest change)`` with the hosts
-        changed since its own, or None when a full load is due."""
-        touched, newest = db_api.calendar_delta(context, cached.generation)
-        if touched is None or len(touched) > host_calendar.DELTA_HOSTS:
-            return None
-        loaded_at = cached.loaded_at
-        candidates, holdings = cached.candidates, cached.holdings
-        if touched:
-            ids = sorted(touched)
-            fresh, held = capacity.load(context, resources, traits, since=loaded_at,
-                                        host_ids=ids)
-            candidates = deltas.merge_hosts(candidates, ids, fresh)
-            holdings = deltas.merge_by_host(holdings, ids, held)
-        if now - loaded_at >= host_calendar.TRIM_AFTER:
-            holdings = deltas.trim(holdings, now - cached.margin)
-            loaded_at = now
-        self.deltas += 1
-        return cached._replace(generation=generation, loaded_at=loaded_at,
-                               candidates=candidates, holdings=holdings), newest
-
-    def _keep(self, key, loaded):
-        with self._lock:
-            current = self._cache.get(key)
-            if (current is None or current.engine is not loaded.engine
-                    or current.generation <= loaded.generation):
-                self._cache[key] = loaded
-                self._cache.move_to_end(key)
-                while len(self._cache) > MAX_SHAPES:
-                    self._cache.popitem(last=False)
+    def _retire(self, key):
+        gone = self._by_shape.pop(key)
+        self._retired = (self._retired[0] + gone.loads, self._retired[1] + gone.deltas)

@@ -94,7 +94,7 @@ def select(context, window, params, reservation_id=None, current=None,
     without its own holdings."""
     if cached is not None and reservation_id is None:
         view = cached.locked_view(context, params['resources'], params['traits'])
-        candidates, holdings = view.candidates, view.holdings
+        candidates, holdings = view.candidates, view.busy
     else:
         candidates, holdings = load(context, params['resources'], params['traits'],
                                     reservation_id)

@@ -213,8 +213,8 @@ class Run:
         theirs_i = full.provider('virtual:instance').load(self.ctx, request)
         since = theirs_i.loaded_at - theirs_i.margin
         assert ours_i.candidates == theirs_i.candidates
-        assert (_normal(ours_i.holdings, since, key=_holding)
-                == _normal(theirs_i.holdings, since, key=_holding))
+        assert (_normal(ours_i.busy, since, key=_holding)
+                == _normal(theirs_i.busy, since, key=_holding))
         # Usage's aggregate is the allocations' sum, edges to the minute.
         for start, end in ((self.at(-2), self.at(70)), (self.at(3) + MINUTE, self.at(9)),
                            (self.at(0), self.at(1) - MINUTE)):
