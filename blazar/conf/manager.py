@@ -32,6 +32,13 @@ manager_opts = [
                                  'while the lease wants it; no attempt limit '
                                  'applies any more.',
                help='Not used.'),
+    cfg.IntOpt('prepare_ahead', default=3600, min=0, mutable=True,
+               help='Seconds before its start when a pending reservation\'s '
+                    'cloud objects (its aggregate, private flavor, server '
+                    'group, resource class) are made; those of a lease '
+                    'starting sooner are made at once. Until then a lease '
+                    'holds nothing in Nova or Placement, and deleting it '
+                    'calls neither.'),
     cfg.IntOpt('converge_workers', default=8, min=1,
                help='Threads of a manager making the cloud match the '
                     'reservations (one reservation at a time each).'),

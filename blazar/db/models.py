@@ -413,6 +413,9 @@ class CloudIntent(TimestampMixin, Base):
     claimed_by = sa.Column(sa.String(255))
     claimed_until = sa.Column(sa.DateTime)
     verified_at = sa.Column(sa.DateTime)
+    # When a manager first claimed it (or it was adopted from a store older
+    # than intents): until then nothing made for it can be in the cloud.
+    touched_at = sa.Column(sa.DateTime)
 
 
 class CloudOrphan(Base):

@@ -11,13 +11,17 @@ UPDATING, TERMINATING, DELETING) while an intent converges, and stable
 (PENDING, ACTIVE, TERMINATED) once all have, derived from its events; a
 DELETING lease goes once its intents are all absent in the cloud.
 """
+import datetime
 import logging
+
+from oslo_config import cfg
 
 from blazar import rpc
 from blazar.db import api as db_api
 from blazar.manager import status
 from blazar.manager import trusts
 
+CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 LeaseStatus = status.LeaseStatus
@@ -65,6 +69,16 @@ def derive_status(events):
             }.get((start, end), LeaseStatus.ERROR)
 
 
+def _prepared_from(lease, phase):
+    """When a reservation's cloud objects are made, if not at once: shortly
+    before the start (``[manager] prepare_ahead``), so that a lease made
+    weeks ahead holds nothing in Nova until then, and one deleted before
+    costs the cloud no call."""
+    if phase != 'reserved':
+        return None
+    return lease['start_date'] - datetime.timedelta(seconds=CONF.manager.prepare_ahead)
+
+
 def _converged(intent):
     return intent['converged_generation'] == intent['generation']
 
@@ -81,10 +95,12 @@ class Lifecycle:
         self.wake = wake or (lambda: None)
 
     # --- intents ----------------------------------------------------------------
-    def refresh(self, context, lease, reservation, phase=None, new=False):
+    def refresh(self, context, lease, reservation, phase=None, new=False,
+                adopted=False):
         """Write what the cloud must hold for a reservation now (inside the
         caller's transaction); returns whether that changed. ``new``: the
-        reservation was made in this transaction."""
+        reservation was made in this transaction; ``adopted``: made before
+        intents existed, so the cloud may hold its objects already."""
         plugin = self.plugins.get(reservation['resource_type'])
         if plugin is None:
             LOG.warning('Reservation %s: no plugin for %s, its cloud state is left '
@@ -93,7 +109,8 @@ class Lifecycle:
         phase = phase or phase_of(lease)
         return db_api.intent_set(context, reservation['id'], lease['id'],
                                  reservation['resource_type'], phase,
-                                 plugin.intent_spec(context, lease, reservation), new=new)
+                                 plugin.intent_spec(context, lease, reservation), new=new,
+                                 not_before=_prepared_from(lease, phase), touched=adopted)
 
     def respec(self, context, lease, reservation):
         """The reservation's holdings changed (healing): the cloud must follow,
@@ -303,7 +320,8 @@ class Lifecycle:
                     phase = {ReservationStatus.ACTIVE: 'active',
                              ReservationStatus.ERROR: phase_of(lease)
                              }.get(reservation['status'], phase_of(lease))
-                    adopted += self.refresh(context, lease, reservation, phase)
+                    adopted += self.refresh(context, lease, reservation, phase,
+                                            adopted=True)
         if adopted:
             LOG.info('Adopted %d reservation(s) made before cloud intents', adopted)
             self.wake()

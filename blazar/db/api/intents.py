@@ -75,15 +75,29 @@ def _spec_text(spec):
     return json.dumps(spec, sort_keys=True)
 
 
+def _untouched(row):
+    """No manager has claimed it yet (nor was it adopted): nothing made for
+    it can be in the cloud."""
+    return row.touched_at is None
+
+
 def intent_set(context, reservation_id, lease_id, resource_type, phase, spec=None,
-               new=False):
+               new=False, not_before=None, touched=False):
     """Say what the cloud must hold for a reservation from now on. ``spec``
     None keeps the current one (an ``absent`` intent removes what the last
     spec described). Returns whether the intent changed: a change bumps the
-    generation and makes it due at once. ``new``: the reservation was made
-    in this transaction, so it has no intent yet (none is looked for)."""
+    generation and makes it due at once, or at ``not_before`` (a pending
+    reservation's objects are made shortly before its start) while nothing
+    of it is in the cloud. ``new``: the reservation was made in this
+    transaction, so it has no intent yet (none is looked for).
+    ``touched``: the cloud may already hold its objects (an adoption).
+
+    A reserved intent no manager has touched that becomes ``absent`` has
+    nothing to remove: it is dropped at once, and the converger never
+    calls the cloud for it."""
     assert phase in PHASES, phase
     now = timeutils.utcnow()
+    later = max(now, not_before) if not_before is not None else now
     with transaction(context) as session:
         row = None if new else _locked(session, reservation_id)
         if row is None:
@@ -91,16 +105,25 @@ def intent_set(context, reservation_id, lease_id, resource_type, phase, spec=Non
                 reservation_id=reservation_id, lease_id=lease_id,
                 resource_type=resource_type, phase=phase,
                 spec=_spec_text(spec or {}), generation=1, converged_generation=0,
-                progress='[]', observed='{}', due_at=now, attempts=0))
+                progress='[]', observed='{}', due_at=now if touched else later,
+                attempts=0, touched_at=now if touched else None))
+            session.flush()
+            return True
+        untouched = _untouched(row)
+        if untouched and row.phase == 'reserved' and phase == 'absent':
+            session.delete(row)
             session.flush()
             return True
         text = row.spec if spec is None else _spec_text(spec)
         if row.phase == phase and row.spec == text:
+            if untouched and max(row.due_at or now, now) != later:
+                row.due_at = later      # its start moved
+                session.flush()
             return False
         row.phase, row.spec = phase, text
         row.generation += 1
         row.progress = '[]'
-        row.due_at = now
+        row.due_at = later if untouched else now
         row.attempts = 0
         row.last_error = row.waiting = None
         session.flush()
@@ -148,10 +171,13 @@ def intents_due(context, now, limit=100):
 
 
 def intents_unsettled(context):
-    """How many intents the converger still has work on (one count)."""
+    """How many intents the converger still has work on (one count): not
+    those whose objects are made later, shortly before their start."""
+    now = timeutils.utcnow()
     with _reader(context) as session:
-        return session.scalar(sa.select(sa.func.count()).select_from(_INTENT)
-                              .where(_INTENT.due_at.isnot(None)))
+        return session.scalar(sa.select(sa.func.count()).select_from(_INTENT).where(
+            _INTENT.due_at.isnot(None),
+            sa.or_(_INTENT.touched_at.isnot(None), _INTENT.due_at <= now)))
 
 
 def next_intent_due(context):
@@ -177,7 +203,8 @@ def intent_claim(context, reservation_id, owner, until):
             sa.update(_INTENT)
             .where(_INTENT.reservation_id == reservation_id,
                    _INTENT.due_at.isnot(None), _claimable(now))
-            .values(claimed_by=owner, claimed_until=until)).rowcount == 1
+            .values(claimed_by=owner, claimed_until=until,
+                    touched_at=sa.func.coalesce(_INTENT.touched_at, now))).rowcount == 1
         if not claimed:
             return None
         return _intent_dict(session.get(_INTENT, reservation_id, populate_existing=True))

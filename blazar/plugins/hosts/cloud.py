@@ -2,10 +2,11 @@
 
 A host reservation is an aggregate named after the reservation, with
 availability zone ``blazar_<id>`` and the owner project in its metadata
-(what the blazar-nova filter reads). It exists from creation (phase
-``reserved``); at the start its hosts join it and leave the freepool
-(``active``); at the end the servers on them are deleted, the hosts go back
-to the freepool and the aggregate is deleted (``absent``). A host always
+(what the blazar-nova filter reads). It exists from phase ``reserved``
+(``[manager] prepare_ahead`` before the start, or at once); at the start
+its hosts join it and leave the freepool (``active``); at the end the
+servers on them are deleted, the hosts go back to the freepool and the
+aggregate is deleted (``absent``). A host always
 joins its new pool before it leaves the old one, so it is never outside
 every pool.
 

@@ -278,3 +278,61 @@ def test_a_claim_returns_the_intent_it_took_and_nothing_when_taken(ctx):
     assert (claimed['claimed_by'], claimed['claimed_until']) == ('converger', until)
     assert (claimed['phase'], claimed['spec']) == ('reserved', {'hosts': ['h1']})
     assert db_api.intent_claim(ctx, 'r1', 'another', until) is None
+
+
+def _due(ctx, reservation_id):
+    return db_api.intent_get(ctx, reservation_id)['due_at']
+
+
+def test_a_reserved_intent_is_due_at_its_not_before_and_follows_a_moved_start(ctx):
+    # Lease dates are whole minutes, and so is what they set.
+    now = db_api.utcnow().replace(second=0, microsecond=0)
+    later = now + datetime.timedelta(days=2)
+    assert db_api.intent_set(ctx, 'r1', 'l1', 'physical:host', 'reserved',
+                             {'hosts': ['h1']}, not_before=later)
+    assert _due(ctx, 'r1') == later
+    assert 'r1' not in db_api.intents_due(ctx, now + datetime.timedelta(days=1))
+    assert db_api.intents_unsettled(ctx) == 0
+    sooner = now + datetime.timedelta(hours=1)
+    # Its start moved: nothing else changed, yet it is due sooner.
+    assert not db_api.intent_set(ctx, 'r1', 'l1', 'physical:host', 'reserved',
+                                 {'hosts': ['h1']}, not_before=sooner)
+    assert _due(ctx, 'r1') == sooner
+    # A not_before already past: due now.
+    db_api.intent_set(ctx, 'r1', 'l1', 'physical:host', 'reserved', {'hosts': ['h1']},
+                      not_before=now - datetime.timedelta(hours=1))
+    assert _due(ctx, 'r1') <= db_api.utcnow()
+    assert db_api.intents_unsettled(ctx) == 1
+
+
+def test_an_untouched_reserved_intent_made_absent_is_dropped(ctx):
+    later = db_api.utcnow() + datetime.timedelta(days=2)
+    db_api.intent_set(ctx, 'r1', 'l1', 'physical:host', 'reserved', {'hosts': ['h1']},
+                      not_before=later)
+    assert db_api.intent_set(ctx, 'r1', 'l1', 'physical:host', 'absent')
+    assert db_api.intent_get(ctx, 'r1') is None
+
+
+def test_a_claimed_intent_is_touched_and_kept_until_its_absence_converges(ctx):
+    # A manager that claimed it may have made its objects (and died before
+    # recording them): its absence goes through the converger.
+    db_api.intent_set(ctx, 'r1', 'l1', 'physical:host', 'reserved', {'hosts': ['h1']})
+    until = datetime.datetime(2100, 1, 1)
+    assert db_api.intent_claim(ctx, 'r1', 'converger', until)['touched_at'] is not None
+    db_api.intent_release(ctx, 'r1', 'converger')
+    later = db_api.utcnow() + datetime.timedelta(days=2)
+    db_api.intent_set(ctx, 'r1', 'l1', 'physical:host', 'reserved', {'hosts': ['h2']},
+                      not_before=later)
+    assert _due(ctx, 'r1') <= db_api.utcnow()
+    assert db_api.intent_set(ctx, 'r1', 'l1', 'physical:host', 'absent')
+    assert db_api.intent_get(ctx, 'r1')['phase'] == 'absent'
+
+
+def test_an_adopted_intent_is_touched_from_the_start(ctx):
+    # Made before intents existed: the cloud may hold its objects already.
+    later = db_api.utcnow() + datetime.timedelta(days=2)
+    db_api.intent_set(ctx, 'r1', 'l1', 'physical:host', 'reserved', {'hosts': ['h1']},
+                      not_before=later, touched=True)
+    assert _due(ctx, 'r1') <= db_api.utcnow()
+    db_api.intent_set(ctx, 'r1', 'l1', 'physical:host', 'absent')
+    assert db_api.intent_get(ctx, 'r1')['phase'] == 'absent'

@@ -107,3 +107,20 @@ def test_upstream_floating_ip_tables_are_rebuilt_with_their_rows(database):
             ('f1', 'r1')]
         tables = set(sa.inspect(conn).get_table_names())
     assert not {t for t in tables if t.startswith('upstream18_')}
+
+
+def test_intents_stored_before_0012_count_as_touched(database):
+    """A manager may have made their objects already: their absence goes
+    through the converger, never dropped unlooked."""
+    migration.downgrade('0011')
+    with db_api.get_engine().begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO cloud_intents (reservation_id, lease_id, resource_type, phase, "
+            "spec, generation, converged_generation, progress, observed, attempts, "
+            "created_at) VALUES ('r1', 'l1', 'physical:host', 'reserved', '{}', 1, 1, "
+            "'[]', '{}', 0, '2026-12-01 10:00:00')"))
+    migration.upgrade('head')
+    with db_api.get_engine().connect() as conn:
+        touched = conn.execute(sa.text(
+            "SELECT touched_at FROM cloud_intents WHERE reservation_id = 'r1'")).scalar()
+    assert str(touched).startswith('2026-12-01 10:00:00')
