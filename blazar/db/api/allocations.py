@@ -96,9 +96,10 @@ def reservation_service_names(context, reservation_id):
             .order_by(models.HostAllocation.id)))
 
 
-def allocations_create(context, reservation_id, host_ids, start, end):
+def allocations_create(context, reservation_id, host_ids, start, end, new=False):
     """Four statements (the rows, the calendar change, the usage spans),
-    whatever the number of hosts."""
+    whatever the number of hosts; three for a reservation made in this
+    transaction (``new``: it has no usage spans to replace)."""
     if not host_ids:
         return
     with transaction(context) as session:
@@ -106,7 +107,7 @@ def allocations_create(context, reservation_id, host_ids, start, end):
             {'reservation_id': reservation_id, 'compute_host_id': host_id,
              'start_date': start, 'end_date': end} for host_id in host_ids])
         calendar_touch(context, host_ids=host_ids)
-        usage_spans_refresh(context, [reservation_id])
+        usage_spans_refresh(context, [reservation_id], new=new)
 
 
 def allocations_delete(context, reservation_id, host_ids=None):

@@ -174,22 +174,42 @@ def allocation_lock(context, name=COMPUTE_LOCK):
     Rows are not written before it either: on MariaDB a holder's locking
     read (an INSERT ... SELECT's next-key locks) could then wait for a row
     of a transaction that waits for the lock.
+
+    The same statement hands back the lock's new generation, which
+    ``allocation_generation`` then answers without asking the database.
     """
     session = context.session
-    updated = session.execute(
-        sa.update(models.AllocationLock)
-        .where(models.AllocationLock.name == name)
-        .values(generation=models.AllocationLock.generation + 1)).rowcount
-    if not updated:
-        session.add(models.AllocationLock(name=name, generation=1))
+    lock = models.AllocationLock
+    bumped = lock.generation + 1
+    query = sa.update(lock).where(lock.name == name)
+    if session.get_bind().dialect.name == 'mysql':
+        # No UPDATE ... RETURNING on MariaDB: LAST_INSERT_ID(expr) hands
+        # the value back in the statement's own answer.
+        result = session.execute(query.values(generation=sa.func.last_insert_id(bumped)))
+        generation = result.lastrowid if result.rowcount else None
+    else:
+        generation = session.execute(
+            query.values(generation=bumped).returning(lock.generation)).scalar()
+    if generation is None:
+        session.add(lock(name=name, generation=1))
         session.flush()
+        generation = 1
+    session.info.setdefault(_HELD_GENERATIONS, {})[name] = generation
+
+
+# session.info key: {lock name: generation} of the locks the session holds.
+_HELD_GENERATIONS = 'blazar_allocation_generations'
 
 
 def allocation_generation(context, name=COMPUTE_LOCK):
     """The allocation lock's counter: every transaction that takes the lock
     (each change of hosts or allocations) adds one when it commits. 0 before
-    the first such change."""
+    the first such change. Inside a transaction holding the lock, its own
+    (bumped) generation."""
     with _reader(context) as session:
+        held = session.info.get(_HELD_GENERATIONS, {}).get(name)
+        if held is not None:
+            return held
         return session.scalar(
             sa.select(models.AllocationLock.generation)
             .where(models.AllocationLock.name == name)) or 0

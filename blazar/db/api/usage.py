@@ -86,14 +86,15 @@ SPAN_COLUMNS = ('reservation_id', 'lease_id', 'project_id', 'start_date', 'end_d
 
 
 def usage_spans_refresh(context, reservation_ids=None, host_id=None,
-                        instance_reservation_id=None):
+                        instance_reservation_id=None, new=False):
     """Rewrite the usage spans of reservations from their allocations, in
     the caller's transaction: of ``reservation_ids``, of the reservations
     holding ``host_id`` (call it before removing the host's allocations: it
     returns their ids, to refresh again afterwards), or of the reservation
     of an instance reservation row. Two statements (three for a host),
-    whatever the number of allocations. Returns the reservation ids (a
-    list) or the SELECT of them."""
+    whatever the number of allocations; one for ``new`` reservations (made
+    in this transaction: no span of theirs to delete). Returns the
+    reservation ids (a list) or the SELECT of them."""
     with transaction(context) as session:
         if host_id is not None:
             alloc = models.HostAllocation
@@ -110,8 +111,9 @@ def usage_spans_refresh(context, reservation_ids=None, host_id=None,
         if isinstance(reservation_ids, list) and not reservation_ids:
             return []
         span = models.UsageSpan
-        session.execute(sa.delete(span).where(span.reservation_id.in_(reservation_ids))
-                        .execution_options(synchronize_session=False))
+        if not new:
+            session.execute(sa.delete(span).where(span.reservation_id.in_(reservation_ids))
+                            .execution_options(synchronize_session=False))
         session.execute(sa.insert(span).from_select(SPAN_COLUMNS,
                                                     _spans_of(reservation_ids)))
         return reservation_ids

@@ -263,7 +263,7 @@ class PhysicalHostPlugin(base.ResourcePlugin):
             'hypervisor_properties': values['hypervisor_properties'],
             'resource_properties': values['resource_properties'],
             'before_end': values['before_end']})
-        db_api.allocations_create(context, reservation_id, host_ids, *window)
+        db_api.allocations_create(context, reservation_id, host_ids, *window, new=True)
         LOG.info('Reservation %s holds hosts %s from %s to %s', reservation_id,
                  host_ids, *window)
         return row['id']

@@ -146,3 +146,14 @@ def test_an_instance_create_reads_the_hosts_changed_since_the_cached_calendar(
     assert [s for s in first['under'] if _reads_every_slot_host(s)]
     second = _create_instances(api, stack, 'second')
     assert not [s for s in second['under'] if _reads_every_slot_host(s)], second['under']
+
+
+def test_a_create_under_the_lock_neither_rereads_the_lock_nor_deletes_usage_spans(
+        api, stack):
+    # The lock's new generation was read back by a SELECT, and a new
+    # reservation's usage spans (it has none) were deleted before written.
+    enrol(api, 2)
+    _, split = _create(api, stack, 1, 'one')
+    under = [' '.join(text.split()).upper() for text in split['under']]
+    assert not [s for s in under if s.startswith('SELECT') and 'FROM ALLOCATION_LOCKS' in s]
+    assert not [s for s in under if s.startswith('DELETE FROM USAGE_SPANS')]

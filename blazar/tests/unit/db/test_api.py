@@ -336,3 +336,15 @@ def test_an_adopted_intent_is_touched_from_the_start(ctx):
     assert _due(ctx, 'r1') <= db_api.utcnow()
     db_api.intent_set(ctx, 'r1', 'l1', 'physical:host', 'absent')
     assert db_api.intent_get(ctx, 'r1')['phase'] == 'absent'
+
+
+def test_the_lock_hands_back_its_generation_without_another_statement(ctx):
+    # Every create asked the database for the generation it had just bumped.
+    assert db_api.allocation_generation(ctx) == 0
+    for expected in (1, 2):
+        with db_api.transaction(ctx):
+            _generation, read = _tables_read(ctx, lambda: (
+                db_api.allocation_lock(ctx), db_api.allocation_generation(ctx))[1])
+            assert _generation == expected
+            assert 'allocation_locks' not in read
+        assert db_api.allocation_generation(ctx) == expected
