@@ -415,15 +415,23 @@ class LeaseService:
             return None
         return max(new_start, new_end - (end - event['time']))
 
+    @staticmethod
+    def _set_event(context, event, values):
+        """Write what changes of an event (an end date moved leaves its
+        start as it was: no statement for it under the lock)."""
+        changed = {k: v for k, v in values.items() if event.get(k) != v}
+        if changed:
+            db_api.event_update(context, event['id'], changed)
+
     def _retime_events(self, context, events, new_start, new_end, before_end, now):
         if events[EventType.START]['status'] == EventStatus.UNDONE:
-            db_api.event_update(context, events[EventType.START]['id'], {'time': new_start})
+            self._set_event(context, events[EventType.START], {'time': new_start})
             notice = events.get(EventType.BEFORE_START)
             notice_time = self._notice_time(new_start, timeutils.utcnow())
             if notice is not None and notice_time is not None:
-                db_api.event_update(context, notice['id'], {
-                    'time': notice_time, 'status': EventStatus.UNDONE})
-        db_api.event_update(context, events[EventType.END]['id'], {'time': new_end})
+                self._set_event(context, notice, {'time': notice_time,
+                                                  'status': EventStatus.UNDONE})
+        self._set_event(context, events[EventType.END], {'time': new_end})
         event = events.get(EventType.BEFORE_END)
         if before_end is None:
             return
@@ -436,7 +444,7 @@ class LeaseService:
         update = {'time': before_end}
         if event['status'] == EventStatus.DONE and before_end > now:
             update['status'] = EventStatus.UNDONE
-        db_api.event_update(context, event['id'], update)
+        self._set_event(context, event, update)
 
     def _update_reservations(self, context, lease, new_lease, requested):
         by_id = {r['id']: r for r in lease['reservations']}

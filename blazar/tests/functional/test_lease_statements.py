@@ -86,6 +86,9 @@ def test_a_new_end_date_rewrites_neither_the_reservation_s_parameters_nor_reread
     # once after the commit for the answer.
     assert len([t for t in under if t.startswith('SELECT reservations.id, ')]) == 2, under
     assert resp.json()['lease']['end_date'].startswith('2099-12-31')
+    # The end event moves (the stack makes no before-end event); the start
+    # stays as it was, and is not written again.
+    assert len([t for t in under if t.startswith('UPDATE events SET')]) == 1, under
 
 
 def _reads_every_host(statement):
