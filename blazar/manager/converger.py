@@ -252,7 +252,13 @@ class ConvergerWorker:
         for task in self.periodic:
             task.maybe_run(self._context)
         now = timeutils.utcnow()
-        for reservation_id in db_api.intents_due(self._context, now):
+        with db_api.reading(self._context):
+            due = db_api.intents_due(self._context, now)
+            if not due:
+                # Most wakes (a commit that left nothing due now): when to
+                # look next is read in the same transaction.
+                return self._seconds_to_next()
+        for reservation_id in due:
             with self._lock:
                 if reservation_id in self._busy or self._worker.stopping or \
                         self._paused:

@@ -49,15 +49,25 @@ class EventLoop:
 
     def _step(self):
         self._failed = False
-        self.process_due()
+        context = blazar_context.get_admin_context()
+        with db_api.reading(context):
+            due = db_api.events_due(context, timeutils.utcnow())
+            if not due:
+                # Most wakes (a commit far from any event): when to look
+                # next is read in the same transaction.
+                return self._seconds_to_next_event(context)
+        self._run(context, due)
         if self._failed:
             # The store or the lock may be unavailable a moment.
             return CONF.manager.event_retry_delay
-        return self._seconds_to_next_event()
+        return self._seconds_to_next_event(context)
 
     def process_due(self):
         context = blazar_context.get_admin_context()
-        for event in sorted(db_api.events_due(context, timeutils.utcnow()), key=due_order):
+        self._run(context, db_api.events_due(context, timeutils.utcnow()))
+
+    def _run(self, context, due):
+        for event in sorted(due, key=due_order):
             if self._worker.stopping:
                 return
             try:
@@ -71,8 +81,9 @@ class EventLoop:
                               event['lease_id'])
                 self._failed = True
 
-    def _seconds_to_next_event(self):
-        next_time = db_api.next_event_time(blazar_context.get_admin_context())
+    @staticmethod
+    def _seconds_to_next_event(context):
+        next_time = db_api.next_event_time(context)
         max_wait = CONF.manager.event_max_wait
         if next_time is None:
             return max_wait

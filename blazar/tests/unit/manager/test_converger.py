@@ -9,6 +9,7 @@ import pytest
 from blazar import context as blazar_context
 from blazar.db import api as db_api
 from blazar.manager import converger as converger_module
+from blazar.tests.unit.manager.test_events import _checkouts
 
 T0 = datetime.datetime(2030, 1, 1)
 
@@ -115,3 +116,16 @@ def test_the_last_step_is_recorded_by_the_converged_commit(ctx, monkeypatch):
     intent = db_api.intent_get(ctx, 'r2')
     assert intent['observed'] == {'first': 'made', 'second': 'made'}
     assert intent['converged_generation'] == intent['generation'] == 1
+
+
+def test_a_look_that_finds_nothing_due_is_one_transaction(sqlite_database, config):
+    # Every commit wakes the converger; each look read what was due and
+    # when the next intent comes in two transactions.
+    config.set_override('event_max_wait', 30, group='manager')
+    ctx = blazar_context.get_admin_context()
+    db_api.intent_set(ctx, 'r1', 'l1', 'physical:host', 'reserved', {'hosts': []},
+                      not_before=db_api.utcnow() + datetime.timedelta(seconds=10))
+    worker = converger_module.ConvergerWorker(converger=None)
+    delay, transactions = _checkouts(worker._step)
+    assert 8 < delay <= 10
+    assert transactions == 1

@@ -3,6 +3,7 @@ import datetime
 import threading
 
 from oslo_utils import timeutils
+import sqlalchemy as sa
 
 from blazar import context as blazar_context
 from blazar.db import api as db_api
@@ -112,3 +113,31 @@ def test_an_event_that_cannot_be_applied_stays_due_and_the_loop_goes_on(
     assert loop._step() == 0.5
     assert db_api.event_get(ctx, bad['id'])['status'] == 'UNDONE'
     assert [r[1] for r in recorder.runs] == ['l2']
+
+
+def _checkouts(run):
+    """How many times ``run()`` takes a connection from the pool: one per
+    transaction."""
+    taken = []
+    engine = db_api.get_engine()
+
+    def count(*args):
+        taken.append(1)
+    sa.event.listen(engine, 'checkout', count)
+    try:
+        result = run()
+    finally:
+        sa.event.remove(engine, 'checkout', count)
+    return result, len(taken)
+
+
+def test_a_look_that_finds_nothing_due_is_one_transaction(sqlite_database, config):
+    # Every commit wakes the loop; each look read what was due and when the
+    # next event comes in two transactions.
+    config.set_override('event_max_wait', 30, group='manager')
+    ctx = blazar_context.get_admin_context()
+    _lease_with_event(ctx, 'l1', 'start_lease',
+                      timeutils.utcnow() + datetime.timedelta(seconds=10))
+    delay, transactions = _checkouts(events.EventLoop(Recorder())._step)
+    assert 8 < delay <= 10
+    assert transactions == 1
