@@ -245,13 +245,13 @@ class LeaseService:
     def _insert(self, context, lease, requested, before_end):
         db_api.lease_create(context, lease)
         for plugin, params in requested:
+            resource_id = uuidutils.generate_uuid()
             reservation = db_api.reservation_create(context, {
-                'lease_id': lease['id'], 'resource_type': plugin.resource_type,
+                'lease_id': lease['id'], 'resource_id': resource_id,
+                'resource_type': plugin.resource_type,
                 'status': ReservationStatus.PENDING,
                 'missing_resources': False, 'resources_changed': False})
-            resource_id = plugin.reserve(context, lease, reservation['id'], params)
-            db_api.reservation_update(context, reservation['id'],
-                                      {'resource_id': resource_id})
+            plugin.reserve(context, lease, reservation['id'], params, resource_id)
         self._create_events(context, lease['id'], lease['start_date'], lease['end_date'],
                             before_end)
         # The lease is as written above; its reservations are read back for

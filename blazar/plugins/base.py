@@ -49,10 +49,12 @@ class ResourcePlugin(abc.ABC):
         return changes
 
     @abc.abstractmethod
-    def reserve(self, context, lease, reservation_id, values):
+    def reserve(self, context, lease, reservation_id, values, row_id):
         """Allocate resources for a new reservation, inside the caller's
         transaction (which holds the allocation lock): store only, no cloud
-        call. Return the id of the plugin's reservation row."""
+        call. The plugin's reservation row takes ``row_id`` as its id: the
+        reservation was stored with it as its resource_id (so it is not
+        written a second time under the lock)."""
 
     @abc.abstractmethod
     def update_reservation(self, context, lease, reservation, values):

@@ -133,9 +133,10 @@ def floatingip_calendar_rows(context, ends_after, starts_before):
         return [dict(r._mapping) for r in session.execute(query)]
 
 
-def fip_reservation_create(context, reservation_id, network_id, amount, required):
+def fip_reservation_create(context, reservation_id, network_id, amount, required,
+                           row_id):
     with transaction(context) as session:
-        row = models.FloatingIPReservation(reservation_id=reservation_id,
+        row = models.FloatingIPReservation(id=row_id, reservation_id=reservation_id,
                                            network_id=network_id, amount=amount)
         session.add(row)
         session.flush()

@@ -53,64 +53,61 @@ def lease_create(context, values):
     return _create(context, models.Lease, values)
 
 
-# The plugin row each resource type keeps beside its reservation. A lease
-# is read with the rows of the types it has, not every plugin's table.
-_PLUGIN_ROW = {
-    'physical:host': 'host_reservation',
-    'virtual:instance': 'instance_reservation',
-    'flavor:instance': 'instance_reservation',
-    'virtual:floatingip': 'floatingip_reservation',
-}
-_ALL_PLUGIN_ROWS = frozenset(_PLUGIN_ROW.values())
+# The plugin row each reservation may have, by its key in a reservation
+# dict: read in the reservations' own statement (LEFT JOINs on the rows'
+# unique reservation_id).
+_PLUGIN_TABLES = (
+    ('host_reservation', models.HostReservation.__table__),
+    ('instance_reservation', models.InstanceReservation.__table__),
+    ('floatingip_reservation', models.FloatingIPReservation.__table__),
+)
 
 
-def _plugin_rows_of(resource_types):
-    """Which plugin tables to read for reservations of these types (all of
-    them for a type this table does not know)."""
-    if any(kind not in _PLUGIN_ROW for kind in resource_types):
-        return _ALL_PLUGIN_ROWS
-    return {_PLUGIN_ROW[kind] for kind in resource_types}
+def _joined_row(mapping, table):
+    """The columns of ``table`` in a joined row, or None when the outer
+    join found no row of it."""
+    if mapping[table.c.id] is None:
+        return None
+    return {column.name: mapping[column] for column in table.c}
 
 
-def _load_floatingip_rows(session, reservation_ids, by_reservation):
-    fip_t, req_t = (models.FloatingIPReservation.__table__,
-                    models.RequiredFloatingIP.__table__)
-    fip_rows = {}
-    for row in session.execute(sa.select(fip_t).where(
-            fip_t.c.reservation_id.in_(reservation_ids))):
-        fip_rows[row.id] = dict(row._mapping, required_floatingips=[])
-        by_reservation[row.reservation_id]['floatingip_reservation'] = fip_rows[row.id]
-    if fip_rows:
-        for row in session.execute(sa.select(req_t).where(
-                req_t.c.floatingip_reservation_id.in_(list(fip_rows)))
-                .order_by(req_t.c.address)):
-            fip_rows[row.floatingip_reservation_id]['required_floatingips'].append(
-                row.address)
+def _required_floatingips(session, fip_rows):
+    if not fip_rows:
+        return
+    req_t = models.RequiredFloatingIP.__table__
+    for row in session.execute(sa.select(req_t).where(
+            req_t.c.floatingip_reservation_id.in_(list(fip_rows)))
+            .order_by(req_t.c.address)):
+        fip_rows[row.floatingip_reservation_id]['required_floatingips'].append(
+            row.address)
 
 
 def _reservations_of(session, lease_ids):
     """Reservations of the leases (ids, or a subquery giving them), in
-    creation order, with the plugin rows of their types."""
+    creation order, each with its plugin row: one statement (and one more
+    for the addresses floating IP reservations ask for, if any has one)."""
     res_t = models.Reservation.__table__
-    reservation_ids = sa.select(res_t.c.id).where(res_t.c.lease_id.in_(lease_ids))
-    by_reservation = {}
-    for row in session.execute(sa.select(res_t).where(res_t.c.lease_id.in_(lease_ids))
-                               .order_by(res_t.c.created_at, res_t.c.id)):
-        by_reservation[row.id] = dict(row._mapping, host_reservation=None,
-                                      instance_reservation=None,
-                                      floatingip_reservation=None)
-    kinds = _plugin_rows_of({r['resource_type'] for r in by_reservation.values()})
-    for key, model in (('host_reservation', models.HostReservation),
-                       ('instance_reservation', models.InstanceReservation)):
-        if key not in kinds:
-            continue
-        table = model.__table__
-        for row in session.execute(sa.select(table).where(
-                table.c.reservation_id.in_(reservation_ids))):
-            by_reservation[row.reservation_id][key] = dict(row._mapping)
-    if 'floatingip_reservation' in kinds:
-        _load_floatingip_rows(session, reservation_ids, by_reservation)
-    return list(by_reservation.values())
+    joined, columns = res_t, [res_t]
+    for _key, table in _PLUGIN_TABLES:
+        joined = joined.outerjoin(table, table.c.reservation_id == res_t.c.id)
+        columns.append(table)
+    query = (sa.select(*columns).select_from(joined)
+             .where(res_t.c.lease_id.in_(lease_ids))
+             .order_by(res_t.c.created_at, res_t.c.id)
+             .set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL))
+    reservations, fip_rows = [], {}
+    for row in session.execute(query):
+        mapping = row._mapping
+        reservation = {column.name: mapping[column] for column in res_t.c}
+        for key, table in _PLUGIN_TABLES:
+            reservation[key] = _joined_row(mapping, table)
+        fip = reservation['floatingip_reservation']
+        if fip is not None:
+            fip['required_floatingips'] = []
+            fip_rows[fip['id']] = fip
+        reservations.append(reservation)
+    _required_floatingips(session, fip_rows)
+    return reservations
 
 
 def lease_reservations(context, lease_id):
@@ -120,19 +117,18 @@ def lease_reservations(context, lease_id):
         return _reservations_of(session, [lease_id])
 
 
-def _leases_where(session, condition, order=True, page=None, scope=None):
+def _leases_where(session, condition, page=None, scope=None):
     """Leases matching ``condition`` with their reservations (and plugin
-    rows) and events: at most five plain selects, whatever the number of
-    leases (a marker adds one); a plugin's table is read only when one of
-    the reservations is of its types. ``page``: a :class:`paging.Page` (ordered, cut
-    after its marker and to its limit); without it every lease in creation
-    order."""
+    rows) and events: three plain selects whatever the number of leases (a
+    marker adds one, floating IP reservations' addresses one). ``page``: a
+    :class:`paging.Page` (ordered, cut after its marker and to its limit);
+    without it every lease in creation order."""
     lease_t = models.Lease.__table__
     query = sa.select(lease_t).where(condition)
     if page is not None:
         query = paging.apply(session, query, lease_t.c.id,
                              lease_t.c[SORT_KEYS[page.sort_key]], page, scope)
-    elif order:
+    else:
         query = query.order_by(lease_t.c.created_at, lease_t.c.id)
     result = session.execute(query)
     keys = tuple(result.keys())  # once, not per row
@@ -170,9 +166,24 @@ LEASE_FILTERS = tuple(_FILTERS)
 LEASE_SORT_KEYS = tuple(SORT_KEYS)
 
 def lease_get(context, lease_id):
+    """A lease with its reservations (and their plugin rows) and events, in
+    two statements: the lease joined to its events, then its reservations
+    (each write reads its lease under the allocation lock)."""
+    lease_t, event_t = models.Lease.__table__, models.Event.__table__
     with _reader(context) as session:
-        found = _leases_where(session, models.Lease.id == lease_id, order=False)
-        return found[0] if found else None
+        rows = session.execute(
+            sa.select(lease_t, event_t)
+            .select_from(lease_t.outerjoin(event_t, event_t.c.lease_id == lease_t.c.id))
+            .where(lease_t.c.id == lease_id)
+            .order_by(event_t.c.time, event_t.c.id)
+            .set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)).all()
+        if not rows:
+            return None
+        lease = {column.name: rows[0]._mapping[column] for column in lease_t.c}
+        lease['reservations'] = _reservations_of(session, [lease_id])
+        lease['events'] = [event for event in (_joined_row(row._mapping, event_t)
+                                               for row in rows) if event is not None]
+        return lease
 
 
 def lease_list(context, project_id=None, filters=None, page=None):

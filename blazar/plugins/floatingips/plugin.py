@@ -184,16 +184,15 @@ class FloatingIpPlugin(base.ResourcePlugin):
     def validate_reservation(self, values):
         return check_params(values)
 
-    def reserve(self, context, lease, reservation_id, values):
+    def reserve(self, context, lease, reservation_id, values, row_id):
         window = (lease['start_date'], lease['end_date'])
         fip_ids = select(context, window, values)
-        row = db_api.fip_reservation_create(context, reservation_id, values['network_id'],
-                                            values['amount'],
-                                            values['required_floatingips'])
+        db_api.fip_reservation_create(context, reservation_id, values['network_id'],
+                                      values['amount'], values['required_floatingips'],
+                                      row_id)
         db_api.fip_allocations_create(context, reservation_id, fip_ids)
         LOG.info('Reservation %s holds floating IPs %s from %s to %s', reservation_id,
                  fip_ids, *window)
-        return row['id']
 
     def update_reservation(self, context, lease, reservation, changes):
         row = reservation['floatingip_reservation']

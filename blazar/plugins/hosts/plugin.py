@@ -254,11 +254,11 @@ class PhysicalHostPlugin(base.ResourcePlugin):
     def validate_reservation(self, values):
         return check_params(values)
 
-    def reserve(self, context, lease, reservation_id, values):
+    def reserve(self, context, lease, reservation_id, values, row_id):
         window = (lease['start_date'], lease['end_date'])
         host_ids = select_hosts(context, window, values, cached=self.calendar)
-        row = db_api.host_reservation_create(context, {
-            'reservation_id': reservation_id,
+        db_api.host_reservation_create(context, {
+            'id': row_id, 'reservation_id': reservation_id,
             'min_count': values['min'], 'max_count': values['max'],
             'hypervisor_properties': values['hypervisor_properties'],
             'resource_properties': values['resource_properties'],
@@ -266,7 +266,6 @@ class PhysicalHostPlugin(base.ResourcePlugin):
         db_api.allocations_create(context, reservation_id, host_ids, *window, new=True)
         LOG.info('Reservation %s holds hosts %s from %s to %s', reservation_id,
                  host_ids, *window)
-        return row['id']
 
     def update_reservation(self, context, lease, reservation, changes):
         row = reservation['host_reservation']

@@ -83,16 +83,15 @@ class VirtualInstancePlugin(base.ResourcePlugin):
     def _window(lease):
         return (lease['start_date'], lease['end_date'])
 
-    def reserve(self, context, lease, reservation_id, values):
+    def reserve(self, context, lease, reservation_id, values, row_id):
         window = self._window(lease)
         slots = capacity.select(context, window, values, cached=self.calendars)
-        row = db_api.instance_reservation_create(context, dict(
-            _row_values(values), reservation_id=reservation_id,
+        db_api.instance_reservation_create(context, dict(
+            _row_values(values), id=row_id, reservation_id=reservation_id,
             flavor_id=reservation_id))
         db_api.reservation_slots_set(context, reservation_id, slots, *window)
         LOG.info('Reservation %s holds instance slots %s from %s to %s',
                  reservation_id, slots, *window)
-        return row['id']
 
     def update_reservation(self, context, lease, reservation, changes):
         """``changes`` come through ``prepare_update`` (a new flavor's shape

@@ -2,10 +2,12 @@
 allocation lock: neither grows with the number of hosts a lease holds
 (every query is deliberate: no query per host)."""
 import contextlib
+import re
 import threading
 
 import sqlalchemy as sa
 
+from blazar import context as blazar_context
 from blazar.db import api as db_api
 from blazar.tests.functional.test_host_reservations import enrol
 from blazar.tests.functional.test_host_reservations import host_reservation
@@ -84,7 +86,7 @@ def test_a_new_end_date_rewrites_neither_the_reservation_s_parameters_nor_reread
     assert not [t for t in under if t.startswith('UPDATE computehost_reservations')]
     # The lease (with its reservations) is read once under the lock, and
     # once after the commit for the answer.
-    assert len([t for t in under if t.startswith('SELECT reservations.id, ')]) == 2, under
+    assert len([t for t in under if t.startswith('SELECT reservations.id AS ')]) == 2, under
     assert resp.json()['lease']['end_date'].startswith('2099-12-31')
     # The end event moves (the stack makes no before-end event); the start
     # stays as it was, and is not written again.
@@ -160,3 +162,37 @@ def test_a_create_under_the_lock_neither_rereads_the_lock_nor_deletes_usage_span
     under = [' '.join(text.split()).upper() for text in split['under']]
     assert not [s for s in under if s.startswith('SELECT') and 'FROM ALLOCATION_LOCKS' in s]
     assert not [s for s in under if s.startswith('DELETE FROM USAGE_SPANS')]
+
+
+def test_a_create_stores_each_reservation_once_with_its_resource_id(api, stack):
+    """A create wrote each reservation twice under the allocation lock: its
+    row, then its resource_id once the plugin had stored its own row."""
+    enrol(api, 1)
+    lease, split = _create(api, stack, 1, 'one')
+    under = [' '.join(text.split()).upper() for text in split['under']]
+    assert not [s for s in under if s.startswith('UPDATE RESERVATIONS')], under
+    reservation = db_api.reservation_get(blazar_context.get_admin_context(),
+                                         lease['reservations'][0]['id'])
+    assert reservation['resource_id'] == reservation['host_reservation']['id']
+    assert lease['reservations'][0]['resource_id'] == reservation['resource_id']
+
+
+def test_a_delete_reads_its_lease_in_two_statements_under_the_lock(api, stack):
+    """The lease a delete reads under the allocation lock took four
+    statements (the lease, its reservations, their plugin rows, its
+    events): the events now join the lease, the plugin rows the
+    reservations."""
+    enrol(api, 1)
+    lease, _ = _create(api, stack, 1, 'one')
+    stack.manager.pause()
+    try:
+        with statements_of_the_write('DELETE FROM leases') as split:
+            resp = api.delete('/v1/leases/%s' % lease['id'])
+        assert resp.status_code == 204, resp.text
+    finally:
+        stack.manager.resume()
+    reads = [' '.join(text.split()) for text in split['under']
+             if text.lstrip().upper().startswith('SELECT')]
+    lease_reads = [text for text in reads
+                   if re.match(r'SELECT (leases|reservations|events)\.', text)]
+    assert len(lease_reads) == 2, reads

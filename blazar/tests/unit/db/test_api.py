@@ -172,28 +172,37 @@ def _tables_read(ctx, read):
     return result, seen
 
 
-def test_a_lease_is_read_with_the_plugin_tables_of_its_types_only(ctx):
-    """Each lease read (several per write) also read the instance and
-    floating-IP tables of a host-only lease: two statements for nothing."""
+def test_a_lease_is_read_in_two_statements(ctx):
+    """A lease read (several per write, two of them under the allocation
+    lock) took four statements: the lease, its reservations, their plugin
+    rows and its events. The events join the lease, and the plugin rows
+    the reservations."""
     now = datetime.datetime(2030, 1, 1)
     _lease(ctx, 'l1', now, now + datetime.timedelta(hours=1))
+    for hours, event_type in ((1, 'end_lease'), (0, 'start_lease')):
+        db_api.event_create(ctx, {'lease_id': 'l1', 'event_type': event_type,
+                                  'time': now + datetime.timedelta(hours=hours),
+                                  'status': 'UNDONE'})
     res = db_api.reservation_create(ctx, {
         'lease_id': 'l1', 'resource_type': 'physical:host', 'status': 'pending',
         'missing_resources': False, 'resources_changed': False})
     db_api.host_reservation_create(ctx, {
         'reservation_id': res['id'], 'min_count': 1, 'max_count': 1,
         'hypervisor_properties': '', 'resource_properties': '', 'before_end': 'default'})
-    lease, tables = _tables_read(ctx, lambda: db_api.lease_get(ctx, 'l1'))
-    assert tables == ['leases', 'reservations', 'computehost_reservations', 'events']
-    assert lease['reservations'][0]['host_reservation']['max_count'] == 1
-    assert lease['reservations'][0]['instance_reservation'] is None
-    assert lease['reservations'][0]['floatingip_reservation'] is None
-    # A type this store does not know: every plugin table, as before.
     db_api.reservation_create(ctx, {
         'lease_id': 'l1', 'resource_type': 'vendor:thing', 'status': 'pending',
         'missing_resources': False, 'resources_changed': False})
-    _, tables = _tables_read(ctx, lambda: db_api.lease_get(ctx, 'l1'))
-    assert {'instance_reservations', 'floatingip_reservations'} <= set(tables)
+    lease, tables = _tables_read(ctx, lambda: db_api.lease_get(ctx, 'l1'))
+    assert tables == ['leases', 'reservations']
+    assert [e['event_type'] for e in lease['events']] == ['start_lease', 'end_lease']
+    by_type = {r['resource_type']: r for r in lease['reservations']}
+    host, other = by_type['physical:host'], by_type['vendor:thing']
+    assert host['id'] == res['id'] and host['host_reservation']['max_count'] == 1
+    assert host['instance_reservation'] is None
+    assert host['floatingip_reservation'] is None
+    assert other['resource_type'] == 'vendor:thing'
+    assert other['host_reservation'] is None and other['instance_reservation'] is None
+    assert db_api.lease_get(ctx, 'nope') is None
 
 
 def test_destroying_a_lease_takes_its_rows_in_one_statement(ctx):

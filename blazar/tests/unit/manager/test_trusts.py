@@ -70,7 +70,7 @@ class RefusingPlugin(base.ResourcePlugin):
     def validate_reservation(self, values):
         return values
 
-    def reserve(self, context, lease, reservation_id, values):
+    def reserve(self, context, lease, reservation_id, values, row_id):
         raise exceptions.NotEnoughResources(reason='none left')
 
     update_reservation = intent_spec = plan = reservation_fields = None
