@@ -437,12 +437,16 @@ class NovaClient:
             agg = self.set_metadata(agg['id'], metadata)
         return agg
 
-    def delete_aggregate(self, aggregate_id):
-        """Delete an aggregate, emptying it first; unknown is fine."""
-        try:
-            agg = self.get_aggregate(aggregate_id)
-        except exceptions.AggregateNotFound:
-            return
+    def delete_aggregate(self, aggregate_id, known=None):
+        """Delete an aggregate, emptying it first; unknown is fine.
+        ``known``: the aggregate as the caller has just read it (not read
+        again)."""
+        agg = known
+        if agg is None:
+            try:
+                agg = self.get_aggregate(aggregate_id)
+            except exceptions.AggregateNotFound:
+                return
         for host in agg['hosts']:
             self.remove_host(aggregate_id, host)
         with translate_errors():

@@ -47,6 +47,12 @@ class EventLoop:
     def wake(self):
         self._worker.wake()
 
+    def pause(self, timeout=10):
+        self._worker.pause(timeout)
+
+    def resume(self):
+        self._worker.resume()
+
     def _step(self):
         self._failed = False
         context = blazar_context.get_admin_context()

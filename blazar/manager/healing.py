@@ -274,6 +274,12 @@ class HealingWorker:
     def stop(self, timeout=10):
         self._worker.stop(timeout)
 
+    def pause(self, timeout=10):
+        self._worker.pause(timeout)
+
+    def resume(self):
+        self._worker.resume()
+
     def request(self):
         """Ask for a pass as soon as possible."""
         self._worker.wake()

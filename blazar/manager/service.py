@@ -282,14 +282,20 @@ class ManagerService:
                  CONF.manager.rpc_topic, ', '.join(sorted(self.plugins)))
 
     def pause(self):
-        """Finish the cloud work under way and take no more (tests switch
-        the store between two of them)."""
+        """Finish the work under way (cloud steps, due events, healing) and
+        take no more: tests switch the store between two of them, and a
+        transaction astride the switch would wait forever for its own
+        rows."""
         self.converger_worker.pause()
         self.deferred_worker.pause()
+        self.event_loop.pause()
+        self.healing_worker.pause()
 
     def resume(self):
         self.converger_worker.resume()
         self.deferred_worker.resume()
+        self.event_loop.resume()
+        self.healing_worker.resume()
 
     def stop(self, deadline=None):
         """Stop taking work, finish what is under way, and let go of every

@@ -26,6 +26,8 @@ class Worker:
         self.coalesce = coalesce
         self._wake = threading.Event()
         self._stopping = threading.Event()
+        self._paused = False
+        self._running = threading.Lock()   # held while a step runs
         self._thread = None
 
     @property
@@ -39,6 +41,19 @@ class Worker:
     def wake(self):
         self._wake.set()
 
+    def pause(self, timeout=10):
+        """Run no step until ``resume()``, once the step under way (if any)
+        has ended, waiting for it at most ``timeout`` seconds: the store
+        may then be switched (tests) without a transaction of this worker
+        astride the switch."""
+        self._paused = True
+        if self._running.acquire(timeout=timeout):
+            self._running.release()
+
+    def resume(self):
+        self._paused = False
+        self.wake()
+
     def stop(self, timeout=10):
         self._stopping.set()
         self._wake.set()
@@ -49,10 +64,14 @@ class Worker:
         while not self._stopping.is_set():
             self._wake.clear()
             started = time.monotonic()
-            try:
-                delay = self.step()
-            except Exception:
-                LOG.exception('%s failed; retrying in %ss', self.name, self.error_delay)
-                delay = self.error_delay
+            with self._running:
+                delay = None if self._paused else self._step_once()
             if self._wake.wait(delay) and self.coalesce:
                 self._stopping.wait(self.coalesce - (time.monotonic() - started))
+
+    def _step_once(self):
+        try:
+            return self.step()
+        except Exception:
+            LOG.exception('%s failed; retrying in %ss', self.name, self.error_delay)
+            return self.error_delay

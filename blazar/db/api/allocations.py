@@ -197,16 +197,21 @@ def reservation_slots(context, reservation_id):
         return {host_id: int(n) for host_id, n in rows}
 
 
-def reservation_slots_set(context, reservation_id, slots, start, end):
+def reservation_slots_set(context, reservation_id, slots, start, end, new=False):
     """Make a reservation hold exactly ``slots`` (``{host id: n}``) from
-    ``start`` to ``end``: one allocation row per host."""
+    ``start`` to ``end``: one allocation row per host. A reservation made
+    in this transaction (``new``) has no allocation or usage span to
+    replace: nothing is deleted first."""
+    held = [host_id for host_id, n in sorted(slots.items()) if n > 0]
     with transaction(context) as session:
         alloc = models.HostAllocation
-        calendar_touch(context, host_ids=[h for h, n in slots.items() if n > 0],
-                       reservation_id=reservation_id)
-        session.execute(sa.delete(alloc).where(alloc.reservation_id == reservation_id))
+        if new:
+            calendar_touch(context, host_ids=held)
+        else:
+            calendar_touch(context, host_ids=held, reservation_id=reservation_id)
+            session.execute(sa.delete(alloc).where(alloc.reservation_id == reservation_id))
         session.add_all([alloc(reservation_id=reservation_id, compute_host_id=host_id,
-                               slots=n, start_date=start, end_date=end)
-                         for host_id, n in sorted(slots.items()) if n > 0])
+                               slots=slots[host_id], start_date=start, end_date=end)
+                         for host_id in held])
         session.flush()
-        usage_spans_refresh(context, [reservation_id])
+        usage_spans_refresh(context, [reservation_id], new=new)

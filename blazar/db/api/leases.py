@@ -271,12 +271,9 @@ def instance_reservation_remember(context, reservation_id, aggregate_id, server_
 
 
 def instance_reservation_create(context, values):
-    # Usage weighs instance slots by the shape (allocations made earlier
-    # in the transaction were weighed as whole hosts).
-    with transaction(context):
-        row = _create(context, models.InstanceReservation, values)
-        usage_spans_refresh(context, [row['reservation_id']])
-        return row
+    """Store the row before the reservation's allocations: their usage
+    spans weigh instance slots by its shape."""
+    return _create(context, models.InstanceReservation, values)
 
 
 def instance_reservation_update(context, instance_reservation_id, values):

@@ -290,7 +290,7 @@ def _delete_aggregate(spec):
         client = nova.get_client()
         agg = client.find_aggregate(spec['reservation_id'], observed.get('aggregate_id'))
         if agg is not None:
-            client.delete_aggregate(agg['id'])
+            client.delete_aggregate(agg['id'], known=agg)
         observed['aggregate_id'], observed['members'] = None, []
     return Step('delete-aggregate', 'delete aggregate %s' % spec['reservation_id'], run)
 

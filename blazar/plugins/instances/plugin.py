@@ -89,7 +89,7 @@ class VirtualInstancePlugin(base.ResourcePlugin):
         db_api.instance_reservation_create(context, dict(
             _row_values(values), id=row_id, reservation_id=reservation_id,
             flavor_id=reservation_id))
-        db_api.reservation_slots_set(context, reservation_id, slots, *window)
+        db_api.reservation_slots_set(context, reservation_id, slots, *window, new=True)
         LOG.info('Reservation %s holds instance slots %s from %s to %s',
                  reservation_id, slots, *window)
 

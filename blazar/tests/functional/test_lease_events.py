@@ -249,3 +249,22 @@ def test_a_lease_goes_through_upstream_s_statuses(api, stack):
     assert seen == [('STARTING', 'pending'), ('ACTIVE', 'active'),
                     ('UPDATING', 'active'), ('ACTIVE', 'active'),
                     ('TERMINATING', 'active'), ('TERMINATED', 'deleted')]
+
+
+def test_a_paused_manager_applies_no_due_event_until_resumed(api, stack):
+    """Between two tests the store is switched under the shared manager,
+    which paused its converger but not its event loop: a start applied
+    astride the switch waited forever for its own row lock."""
+    enrol(api, 1)
+    lease = api.post('/v1/leases', lease_with([host_reservation()], 'l', 60, 120))
+    assert lease.status_code == 201, lease.text
+    lease = lease.json()['lease']
+    stack.manager.pause()
+    try:
+        _make_due(lease['id'], 'start_lease', timeutils.utcnow() - datetime.timedelta(seconds=1))
+        stack.manager.event_loop.wake()
+        time.sleep(0.5)
+        assert _status(api, lease['id'])['status'] == 'PENDING'
+    finally:
+        stack.manager.resume()
+    wait_for_status(api, lease['id'], 'ACTIVE')

@@ -9,9 +9,11 @@ import sqlalchemy as sa
 
 from blazar import context as blazar_context
 from blazar.db import api as db_api
+from blazar.db import models
 from blazar.tests.functional.test_host_reservations import enrol
 from blazar.tests.functional.test_host_reservations import host_reservation
 from blazar.tests.functional.test_host_reservations import lease_with
+from blazar.tests.functional.test_instance_reservations import instance_reservation
 
 SKIPPED = ('BEGIN', 'SAVEPOINT', 'RELEASE', 'COMMIT', 'ROLLBACK', 'PRAGMA')
 # SQLite's way of taking its write lock first (blazar/db/api/core.py): no work.
@@ -196,3 +198,29 @@ def test_a_delete_reads_its_lease_in_two_statements_under_the_lock(api, stack):
     lease_reads = [text for text in reads
                    if re.match(r'SELECT (leases|reservations|events)\.', text)]
     assert len(lease_reads) == 2, reads
+
+
+def test_an_instance_reservation_create_writes_its_slots_and_spans_without_deletes(
+        api, stack):
+    """A new instance reservation's usage spans were refreshed twice under
+    the allocation lock (once before it had any slot), and its allocations
+    and spans deleted before being written (it had none)."""
+    enrol(api, 2)
+    stack.manager.pause()
+    try:
+        with statements_of_the_write('INSERT INTO leases') as split:
+            resp = api.post('/v1/leases', lease_with(
+                [instance_reservation(amount=2)], name='slots'))
+        assert resp.status_code == 201, resp.text
+    finally:
+        stack.manager.resume()
+    under = [' '.join(text.split()).upper() for text in split['under']]
+    assert not [s for s in under if s.startswith('DELETE')], under
+    assert len([s for s in under if s.startswith('INSERT INTO USAGE_SPANS')]) == 1, under
+    # The spans weigh the slots by the reservation's shape.
+    span = models.UsageSpan
+    reservation_id = resp.json()['lease']['reservations'][0]['id']
+    with db_api.reading(blazar_context.get_admin_context()) as session:
+        rows = session.execute(sa.select(span.host_slots, span.instance_slots, span.vcpus)
+                               .where(span.reservation_id == reservation_id)).all()
+    assert [sum(column) for column in zip(*rows)] == [0, 2, 4], rows

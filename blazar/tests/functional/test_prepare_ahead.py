@@ -106,3 +106,24 @@ def test_objects_are_made_when_the_start_comes_within_prepare_ahead(api, stack, 
     assert made >= ready - datetime.timedelta(seconds=1)
     settled()
     assert api.get('/v1/leases/%s' % lease['id']).json()['lease']['status'] == 'PENDING'
+
+
+def test_deleting_a_prepared_lease_reads_its_aggregate_twice_not_three_times(api, stack):
+    """Removing a prepared reservation's aggregate read it once to look for
+    hosts left in it, once to find it, and once more inside the delete."""
+    cloud = stack.simulator.cloud
+    enrol(api)
+    lease = _create(api, [host_reservation(1, 1)], start=30, end=90)
+    reservation_id = lease['reservations'][0]['id']
+    settled()
+    assert _made(cloud, reservation_id) == {'aggregate'}
+    aggregate_id = db_api.reservation_get(blazar_context.get_admin_context(),
+                                          reservation_id)['host_reservation']['aggregate_id']
+
+    def delete():
+        assert api.as_user(OWNER).delete('/v1/leases/%s' % lease['id']).status_code == 204
+        settled()
+    requests = [' '.join(map(str, r[:2])) for r in _record(cloud, delete)]
+    assert requests == ['GET /os-aggregates/%s' % aggregate_id] * 2 + [
+        'DELETE /os-aggregates/%s' % aggregate_id], requests
+    assert _made(cloud, reservation_id) == set()
