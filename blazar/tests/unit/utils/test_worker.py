@@ -1,4 +1,5 @@
 """The background loop under the event loop, the converger and the others."""
+import contextlib
 import threading
 import time
 
@@ -66,53 +67,54 @@ def test_a_stop_is_not_held_by_the_coalescing_time():
     assert len(runs) == 1
 
 
+class _Blocking:
+    """A step that blocks until released, counting its runs."""
+
+    def __init__(self, delay):
+        self.delay = delay
+        self.inside, self.release = threading.Event(), threading.Event()
+        self.runs = []
+
+    def __call__(self):
+        self.runs.append(time.monotonic())
+        self.inside.set()
+        self.release.wait(5)
+        return self.delay
+
+
+@contextlib.contextmanager
+def _running(step):
+    loop = worker.Worker('test', step)
+    loop.start()
+    try:
+        assert step.inside.wait(5)
+        yield loop
+    finally:
+        step.release.set()
+        loop.stop()
+
+
 def test_a_pause_waits_for_the_step_under_way_and_runs_none_until_resumed():
     """Tests switch the store between two of them: the event loop went on
     with a transaction astride the switch, and its next statement, on the
     new engine, waited forever for the rows of its own first one."""
-    inside, release = threading.Event(), threading.Event()
-    runs = []
-
-    def step():
-        runs.append(time.monotonic())
-        inside.set()
-        release.wait(5)
-        return 0.01
-    loop = worker.Worker('test', step)
-    loop.start()
-    try:
-        assert inside.wait(5)
-        threading.Timer(0.3, release.set).start()
+    step = _Blocking(0.01)
+    with _running(step) as loop:
+        threading.Timer(0.3, step.release.set).start()
         started = time.monotonic()
         loop.pause()
         assert time.monotonic() - started >= 0.25   # the step under way ended first
-        count = len(runs)
+        count = len(step.runs)
         loop.wake()
         time.sleep(0.2)
-        assert len(runs) == count
-        inside.clear()
+        assert len(step.runs) == count
+        step.inside.clear()
         loop.resume()
-        assert inside.wait(5)
-    finally:
-        release.set()
-        loop.stop()
+        assert step.inside.wait(5)
 
 
 def test_a_pause_gives_up_waiting_after_its_timeout():
-    release = threading.Event()
-    entered = threading.Event()
-
-    def step():
-        entered.set()
-        release.wait(5)
-        return 30
-    loop = worker.Worker('test', step)
-    loop.start()
-    try:
-        assert entered.wait(5)
+    with _running(_Blocking(30)) as loop:
         started = time.monotonic()
         loop.pause(timeout=0.2)
         assert time.monotonic() - started < 1
-    finally:
-        release.set()
-        loop.stop()
