@@ -460,10 +460,12 @@ class CalendarChange(Base):
     the availability caches catch up on the rows stamped at or after the
     generation they hold (blazar/db/api/calendar.py). A row without a
     host is the pruning mark: older rows were deleted, so a cache holding
-    a generation at or before it reloads in full."""
+    a generation at or before it reloads in full. ``host_row`` False: the
+    change touched only what holds the host (allocations), so a cache
+    reloads those and keeps the host's row and capabilities."""
     __tablename__ = 'calendar_changes'
     __table_args__ = (
-        sa.Index('ix_calendar_changes_generation', 'generation', 'host_id'),
+        sa.Index('ix_calendar_changes_generation', 'generation', 'host_id', 'host_row'),
     )
 
     id = sa.Column(sa.BigInteger().with_variant(sa.Integer, 'sqlite'),
@@ -471,6 +473,8 @@ class CalendarChange(Base):
     generation = sa.Column(sa.BigInteger, nullable=False)
     # No foreign key: a removed host's change must outlive it.
     host_id = sa.Column(sa.Integer, nullable=True)
+    host_row = sa.Column(sa.Boolean, nullable=False, default=True,
+                         server_default=sa.true())
 
 
 class UsageSpan(Base):

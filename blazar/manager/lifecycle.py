@@ -109,7 +109,8 @@ class Lifecycle:
         phase = phase or phase_of(lease)
         return db_api.intent_set(context, reservation['id'], lease['id'],
                                  reservation['resource_type'], phase,
-                                 plugin.intent_spec(context, lease, reservation), new=new,
+                                 lambda: plugin.intent_spec(context, lease, reservation),
+                                 new=new,
                                  not_before=_prepared_from(lease, phase), touched=adopted)
 
     def respec(self, context, lease, reservation):

@@ -10,7 +10,9 @@ as that transaction sees it: its own bump, since the transaction took the
 lock first (blazar/db/api/core.py). A manager holding generation ``g``
 then catches up by reading the hosts stamped ``g`` or later
 (:func:`calendar_delta`, one range scan of
-ix_calendar_changes_generation) and reloading those hosts alone.
+ix_calendar_changes_generation) and reloading those hosts alone: what
+holds them, and their own rows only where a change touched those (a
+lease write changes allocations alone, ``host_rows=False``).
 
 Why ``g`` or later and not only later: a write that did not take the lock
 (none does; a hand edit could) is stamped with the last committed
@@ -51,13 +53,16 @@ def _generation():
         .scalar_subquery(), 0)
 
 
-def calendar_touch(context, host_ids=None, reservation_id=None, lease_id=None):
+def calendar_touch(context, host_ids=None, reservation_id=None, lease_id=None,
+                   host_rows=True):
     """Record that this transaction changes the calendar of some hosts:
     ``host_ids``, and those a reservation's or a lease's allocations hold
     (call it before deleting or moving allocations, and with the hosts
-    they move to). One statement (an INSERT ... SELECT of the enrolled
-    hosts among them: a host's row goes after its change is recorded),
-    whatever the number of hosts."""
+    they move to). ``host_rows``: whether the hosts' own rows change (row,
+    capabilities, inventory, health), or only what holds them. One
+    statement (an INSERT ... SELECT of the enrolled hosts among them: a
+    host's row goes after its change is recorded), whatever the number of
+    hosts."""
     host, alloc = models.ComputeHost, models.HostAllocation
     conditions = []
     if host_ids is not None:
@@ -76,25 +81,30 @@ def calendar_touch(context, host_ids=None, reservation_id=None, lease_id=None):
             .where(res.lease_id == lease_id)))
     if not conditions:
         return
-    rows = sa.select(_generation().label('generation'), host.id).where(
+    rows = sa.select(_generation().label('generation'), host.id,
+                     sa.literal(bool(host_rows), sa.Boolean).label('host_row')).where(
         sa.or_(*conditions))
     with transaction(context) as session:
         session.execute(sa.insert(models.CalendarChange).from_select(
-            ['generation', 'host_id'], rows))
+            ['generation', 'host_id', 'host_row'], rows))
 
 
 def calendar_delta(context, generation):
-    """``(host ids, newest generation)`` of the changes at ``generation``
-    or later (ids None if the log was pruned past it; newest 0 if there
-    are none): one range scan of the log's index."""
+    """``(host ids, ids of those whose own rows changed, newest
+    generation)`` of the changes at ``generation`` or later (ids None if
+    the log was pruned past it; newest 0 if there are none): one range
+    scan of the log's index."""
     change = models.CalendarChange
     with _reader(context) as session:
         rows = session.execute(
-            sa.select(change.host_id, sa.func.max(change.generation))
+            sa.select(change.host_id, sa.func.max(change.generation),
+                      sa.func.max(sa.case((change.host_row, 1), else_=0)))
             .where(change.generation >= generation).group_by(change.host_id)).all()
-    ids = {host_id for host_id, _newest in rows}
-    newest = max((n for _host, n in rows), default=0)
-    return (None if None in ids else ids), newest
+    ids = {host_id for host_id, _newest, _row in rows}
+    newest = max((n for _host, n, _row in rows), default=0)
+    if None in ids:
+        return None, None, newest
+    return ids, {host_id for host_id, _newest, row in rows if row}, newest
 
 
 def calendar_changes_prune(context, keep=CALENDAR_CHANGES_KEPT):

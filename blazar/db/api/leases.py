@@ -222,7 +222,7 @@ def lease_destroy(context, lease_id):
     cloud objects to remove."""
     with transaction(context) as session:
         # The hosts its allocations hold are recorded before they go.
-        calendar_touch(context, lease_id=lease_id)
+        calendar_touch(context, lease_id=lease_id, host_rows=False)
         return session.execute(sa.delete(models.Lease).where(
             models.Lease.id == lease_id)).rowcount == 1
 

@@ -17,8 +17,9 @@ that generation.
 A question first reads the generation (one primary-key lookup). If it has
 not moved, the cached calendar answers. If it moved, the manager reads
 which hosts changed since the generation it holds (one range scan of the
-log's index) and reloads those hosts alone: their row and capabilities,
-their allocations and maintenance (three queries on primary keys and
+log's index) and reloads those hosts alone: their allocations and
+maintenance, and their row and capabilities where a change touched those
+and not only allocations (one to three queries on primary keys and
 ix_allocations_host_window), merged into a new calendar by
 :mod:`blazar.allocation.deltas`. The manager that made the change catches
 up the same way, on the hosts it touched. A full load happens only on the
@@ -77,10 +78,11 @@ Snapshot.__doc__ = ('The calendar as lease creation would load it: '
 
 
 class CalendarCache:
-    """One manager's calendar. ``load(context, since, host_ids=None)``
-    gives ``(candidates, busy)`` as the physical:host plugin (or an instance
-    plugin, for one shape) reads them: the hosts (those of ``host_ids``
-    only, if given) and what holds them after ``since - margin()``;
+    """One manager's calendar. ``load(context, since, host_ids=None,
+    rows_of=None)`` gives ``(candidates, busy)`` as the physical:host plugin
+    (or an instance plugin, for one shape) reads them: the hosts (those of
+    ``rows_of`` only if given, else those of ``host_ids`` if given) and what
+    holds them (those of ``host_ids``) after ``since - margin()``;
     ``margin()`` is the cleaning time."""
 
     def __init__(self, load, margin):
@@ -94,7 +96,7 @@ class CalendarCache:
     def snapshot(self, context):
         """The current calendar: the cached one if the generation of the
         allocation lock has not moved, else the cached one brought up to
-        date with the hosts that changed (four queries), else a fresh load
+        date with the hosts that changed (two to four queries), else a fresh load
         (three queries)."""
         engine = db_api.get_engine()
         margin = self._margin()
@@ -116,7 +118,7 @@ class CalendarCache:
         snap, newest = self._read(context, self._usable(engine, margin), engine, own,
                                   margin)
         if newest is None:    # a full load: did this transaction change any?
-            newest = db_api.calendar_delta(context, own)[1]
+            newest = db_api.calendar_delta(context, own)[2]
         if newest < own:
             self._keep(snap._replace(generation=own - 1))
         return snap
@@ -146,15 +148,16 @@ class CalendarCache:
     def _catch_up(self, context, cached, generation, now):
         """``(cached brought to generation, newest change)`` with the hosts
         changed since its own, or None when a full load is due."""
-        touched, newest = db_api.calendar_delta(context, cached.generation)
+        touched, rows_changed, newest = db_api.calendar_delta(context, cached.generation)
         if touched is None or len(touched) > DELTA_HOSTS:
             return None
         loaded_at = cached.loaded_at
         candidates, busy = cached.candidates, cached.busy
         if touched:
-            ids = sorted(touched)
-            fresh, held = self._load(context, loaded_at, host_ids=ids)
-            candidates = deltas.merge_hosts(candidates, ids, fresh)
+            ids, rows_of = sorted(touched), sorted(rows_changed)
+            fresh, held = self._load(context, loaded_at, host_ids=ids, rows_of=rows_of)
+            if rows_of:
+                candidates = deltas.merge_hosts(candidates, rows_of, fresh)
             busy = deltas.merge_by_host(busy, ids, held)
         if now - loaded_at >= TRIM_AFTER:
             busy = deltas.trim(busy, now - cached.margin)

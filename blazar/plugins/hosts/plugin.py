@@ -120,10 +120,13 @@ def load_busy(context, now, reservation_id=None, host_ids=None):
                                         host_ids=host_ids)
 
 
-def load_calendar(context, since, host_ids=None):
+def load_calendar(context, since, host_ids=None, rows_of=None):
     """``(candidates, busy)``: the calendar as :class:`.calendar.CalendarCache`
-    loads it."""
-    return (load_candidates(context, host_ids=host_ids),
+    loads it (no query for the hosts when ``rows_of`` is empty: a lease
+    write changed only what holds them)."""
+    if rows_of is None:
+        rows_of = host_ids
+    return ([] if rows_of == [] else load_candidates(context, host_ids=rows_of),
             load_busy(context, since, host_ids=host_ids))
 
 
@@ -133,19 +136,21 @@ def new_calendar():
 
 
 def select_hosts(context, window, params, reservation_id=None, current=(),
-                 allow_drop=True, cached=None):
+                 allow_drop=True, cached=None, own=None):
     """Ids of the hosts a reservation gets for ``window``, under the
     allocation lock: the calendar (``cached``'s view of it, caught up on
     the hosts changed since: no query over every host; else three
-    queries), then the pure allocation core."""
+    queries), then the pure allocation core. ``own``: the reservation's
+    allocation rows, if the caller has read them."""
     now = timeutils.utcnow()
     if cached is None:
         candidates = load_candidates(context)
         busy = load_busy(context, now, reservation_id)
     else:
         snap = cached.locked_view(context)
-        own = [] if reservation_id is None else db_api.allocation_list(
-            context, reservation_id=reservation_id)
+        if own is None:
+            own = [] if reservation_id is None else db_api.allocation_list(
+                context, reservation_id=reservation_id)
         candidates, busy = snap.candidates, _BusyAsLoaded(snap.busy, now - _margin(), own)
     query = properties.combine(params['hypervisor_properties'],
                                params['resource_properties'])
@@ -182,13 +187,15 @@ class _BusyAsLoaded:
         return kept
 
 
-def within_held_window(context, reservation_id, window):
-    """Whether the reservation's allocations already cover ``window`` from
-    now on (what is past is history, and a host healing brought in is held
-    only from then): if so, nothing needs choosing again."""
+def within_held_window(context, reservation_id, window, rows=None):
+    """Whether the reservation's allocations (``rows``, if the caller has
+    read them) already cover ``window`` from now on (what is past is
+    history, and a host healing brought in is held only from then): if so,
+    nothing needs choosing again."""
     now = timeutils.utcnow()
     start = max(window[0], now)
-    rows = db_api.allocation_list(context, reservation_id=reservation_id)
+    if rows is None:
+        rows = db_api.allocation_list(context, reservation_id=reservation_id)
     return all(max(r['start_date'], now) <= start and window[1] <= r['end_date']
                for r in rows)
 
@@ -271,10 +278,13 @@ class PhysicalHostPlugin(base.ResourcePlugin):
         row = reservation['host_reservation']
         params = check_params(dict(_stored_params(row), **changes))
         window = (lease['start_date'], lease['end_date'])
-        current = db_api.reservation_host_ids(context, reservation['id'])
+        # Its allocations, read once: its hosts, whether they cover the
+        # window, and what not to count against it when choosing again.
+        own = db_api.allocation_list(context, reservation_id=reservation['id'])
+        current = [r['compute_host_id'] for r in sorted(own, key=lambda r: r['id'])]
         active = reservation['status'] == 'active'
         if params == _stored_params(row) and within_held_window(
-                context, reservation['id'], window):
+                context, reservation['id'], window, rows=own):
             # Hosts free for a window are free for any part of it.
             db_api.allocations_set_window(context, reservation['id'], *window)
             return
@@ -295,7 +305,8 @@ class PhysicalHostPlugin(base.ResourcePlugin):
                           max=params['max'] - len(lost))
             chosen = select_hosts(context, window, wanted,
                                   reservation_id=reservation['id'], current=usable,
-                                  allow_drop=not active, cached=self.calendar)
+                                  allow_drop=not active, cached=self.calendar,
+                                  own=own)
         added = [h for h in chosen if h not in current]
         dropped = [h for h in usable if h not in chosen]
         if dropped:

@@ -37,10 +37,17 @@ def _key(resources, traits):
     return (json.dumps(resources, sort_keys=True), json.dumps(traits, sort_keys=True))
 
 
-def _load(resources, traits, context, since, host_ids=None):
+def _load(resources, traits, context, since, host_ids=None, rows_of=None):
     """One shape's ``(candidates, holdings)``, as the host calendar's
-    loader gives its own."""
-    return capacity.load(context, resources, traits, since=since, host_ids=host_ids)
+    loader gives its own. A host's holdings include its maintenance, read
+    from its row: every touched host is read in full, and its candidate
+    kept only if its rows changed (``rows_of``)."""
+    candidates, holdings = capacity.load(context, resources, traits, since=since,
+                                         host_ids=host_ids)
+    if rows_of is not None:
+        wanted = set(rows_of)
+        candidates = [c for c in candidates if c.id in wanted]
+    return candidates, holdings
 
 
 class SlotCalendars:

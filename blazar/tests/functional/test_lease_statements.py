@@ -224,3 +224,62 @@ def test_an_instance_reservation_create_writes_its_slots_and_spans_without_delet
         rows = session.execute(sa.select(span.host_slots, span.instance_slots, span.vcpus)
                                .where(span.reservation_id == reservation_id)).all()
     assert [sum(column) for column in zip(*rows)] == [0, 2, 4], rows
+
+
+def _normalised(split):
+    return [' '.join(text.split()) for text in split['under']]
+
+
+def test_an_update_reads_the_reservation_s_allocations_once(api, stack):
+    """An update moving a host reservation read its allocations three
+    times under the allocation lock: its hosts, whether they cover the new
+    window, and what not to count against it when choosing again."""
+    enrol(api, 2)
+    lease, _ = _create(api, stack, 1, 'one')
+    stack.manager.pause()
+    try:
+        with statements_of_the_write('UPDATE leases SET') as split:
+            resp = api.put('/v1/leases/%s' % lease['id'],
+                           {'end_date': '2099-12-31 23:00'})
+        assert resp.status_code == 200, resp.text
+    finally:
+        stack.manager.resume()
+    own_reads = [text for text in _normalised(split)
+                 if text.startswith('SELECT computehost_allocations.')
+                 and 'computehost_allocations.reservation_id =' in text]
+    assert len(own_reads) == 1, own_reads
+
+
+def test_deleting_a_pending_lease_drops_its_intent_without_reading_it(api, stack):
+    """Deleting a lease that never started read its reservation's intent
+    (locking it) and its hosts' names (to write a spec no one would use)
+    before dropping the intent: one DELETE does it."""
+    enrol(api, 1)
+    lease, _ = _create(api, stack, 1, 'one')
+    stack.manager.pause()
+    try:
+        with statements_of_the_write('DELETE FROM leases') as split:
+            resp = api.delete('/v1/leases/%s' % lease['id'])
+        assert resp.status_code == 204, resp.text
+    finally:
+        stack.manager.resume()
+    under = _normalised(split)
+    assert not [t for t in under if t.startswith('SELECT cloud_intents.')], under
+    assert not [t for t in under if 'service_name' in t], under
+    assert len([t for t in under if t.startswith('DELETE FROM cloud_intents')]) == 1, under
+    assert db_api.intent_get(blazar_context.get_admin_context(),
+                             lease['reservations'][0]['id']) is None
+
+
+def test_a_create_after_another_rereads_only_the_allocations_of_its_hosts(api, stack):
+    """Every create re-read the row and capabilities of the hosts the
+    previous lease write held, under the allocation lock: only their
+    allocations had changed."""
+    enrol(api, 3)
+    _create(api, stack, 1, 'warm-up')
+    _create(api, stack, 1, 'first')
+    _, split = _create(api, stack, 1, 'second')
+    under = _normalised(split)
+    assert not [t for t in under if 'computehost_extra_capabilities' in t], under
+    assert not [t for t in under
+                if t.startswith('SELECT computehosts.id, computehosts.hypervisor_id')], under

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from blazar import context as blazar_context
 from blazar.db import api as db_api
+from blazar.db import models
 
 
 @pytest.fixture
@@ -319,6 +320,41 @@ def test_an_untouched_reserved_intent_made_absent_is_dropped(ctx):
     db_api.intent_set(ctx, 'r1', 'l1', 'physical:host', 'reserved', {'hosts': ['h1']},
                       not_before=later)
     assert db_api.intent_set(ctx, 'r1', 'l1', 'physical:host', 'absent')
+    assert db_api.intent_get(ctx, 'r1') is None
+
+
+def _unread_spec():
+    raise AssertionError('the spec was read')
+
+
+def test_an_untouched_intent_made_absent_is_dropped_without_reading_its_spec(ctx):
+    later = db_api.utcnow() + datetime.timedelta(days=2)
+    db_api.intent_set(ctx, 'r1', 'l1', 'physical:host', 'reserved', {'hosts': ['h1']},
+                      not_before=later)
+    assert db_api.intent_set(ctx, 'r1', 'l1', 'physical:host', 'absent', _unread_spec)
+    assert db_api.intent_get(ctx, 'r1') is None
+
+
+def test_a_spec_function_is_called_when_the_spec_is_written(ctx):
+    assert db_api.intent_set(ctx, 'r1', 'l1', 'physical:host', 'reserved',
+                             lambda: {'hosts': ['h1']})
+    assert not db_api.intent_set(ctx, 'r1', 'l1', 'physical:host', 'reserved',
+                                 lambda: {'hosts': ['h1']})
+    assert db_api.intent_set(ctx, 'r1', 'l1', 'physical:host', 'reserved',
+                             lambda: {'hosts': ['h2']})
+    assert db_api.intent_get(ctx, 'r1')['spec'] == {'hosts': ['h2']}
+
+
+def test_an_intent_the_transaction_holds_is_made_absent_through_its_row(ctx):
+    """Dropped by a statement while the session held its row, the ORM would
+    later write a row that is gone."""
+    later = db_api.utcnow() + datetime.timedelta(days=2)
+    db_api.intent_set(ctx, 'r1', 'l1', 'physical:host', 'reserved', {'hosts': ['h1']},
+                      not_before=later)
+    with db_api.transaction(ctx) as session:
+        held = session.get(models.CloudIntent, 'r1')
+        assert db_api.intent_set(ctx, 'r1', 'l1', 'physical:host', 'absent')
+        assert held not in session
     assert db_api.intent_get(ctx, 'r1') is None
 
 

@@ -71,3 +71,23 @@ def test_calendar_rows_and_usage_totals(ctx):
     assert [(u['project_id'], u['host_seconds'], u['leases']) for u in everyone] == [
         ('p1', 2 * 3600.0, 1), ('p2', 3600.0, 1)]
     assert db_api.usage_totals(ctx, T + 5 * HOUR, T + 6 * HOUR) == []
+
+
+def _locked(ctx, change):
+    with db_api.transaction(ctx):
+        db_api.allocation_lock(ctx)
+        change()
+    return db_api.allocation_generation(ctx)
+
+
+def test_the_calendar_delta_tells_host_rows_from_allocations(ctx):
+    """A lease write changes what holds its hosts, not their rows: a
+    manager catching up reloads the hosts' rows only where they changed."""
+    h1, h2 = _host(ctx, 'h1')['id'], _host(ctx, 'h2')['id']
+    lease = _lease(ctx, 'l1', T, T + 2 * HOUR)
+    since = _locked(ctx, lambda: _reservation(ctx, lease['id'], [h1], T, T + HOUR)) + 1
+    assert db_api.calendar_delta(ctx, since - 1)[:2] == ({h1}, set())
+    _locked(ctx, lambda: _reservation(ctx, lease['id'], [h1, h2], T + HOUR, T + 2 * HOUR))
+    _locked(ctx, lambda: db_api.host_update(ctx, h2, {'reservable': False}))
+    touched, rows_changed, newest = db_api.calendar_delta(ctx, since)
+    assert (touched, rows_changed, newest) == ({h1, h2}, {h2}, since + 1)

@@ -3,6 +3,7 @@ from alembic import autogenerate
 from alembic import migration as alembic_migration
 import sqlalchemy as sa
 
+from blazar import context as blazar_context
 from blazar.db import api as db_api
 from blazar.db import migration
 from blazar.db import models
@@ -124,3 +125,16 @@ def test_intents_stored_before_0012_count_as_touched(database):
         touched = conn.execute(sa.text(
             "SELECT touched_at FROM cloud_intents WHERE reservation_id = 'r1'")).scalar()
     assert str(touched).startswith('2026-12-01 10:00:00')
+
+
+def test_calendar_changes_logged_before_0013_count_as_host_row_changes(database):
+    """A manager catching up over them reloads the hosts' rows, as it did:
+    only a change logged as touching allocations alone skips them."""
+    migration.downgrade('0012')
+    with db_api.get_engine().begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO calendar_changes (generation, host_id) VALUES (7, 3)"))
+    migration.upgrade('head')
+    ctx = blazar_context.get_admin_context()
+    touched, rows_changed, newest = db_api.calendar_delta(ctx, 7)
+    assert (touched, rows_changed, newest) == ({3}, {3}, 7)

@@ -195,12 +195,43 @@ def test_a_change_costs_a_constant_number_of_statements(any_service):
     few = _after_a_change(service, ctx, small[:1])
     many = _grow_calendar()
     more = _after_a_change(service, ctx, many[:4])
-    # The generation, the hosts changed since, their rows, capabilities and
-    # allocations: whatever the number of hosts, allocations or of hosts
-    # the change touched.
-    assert len(few) == len(more) == 5, more
+    # The generation, the hosts changed since and their allocations (a
+    # lease changes what holds hosts, not their rows or capabilities):
+    # whatever the number of hosts, allocations or of hosts the change
+    # touched.
+    assert len(few) == len(more) == 3, more
     provider = service.provider('physical:host')
     assert provider.loads == 1
+
+
+def test_a_change_of_allocations_alone_does_not_reread_the_hosts_rows(any_service):
+    """A lease write made the managers re-read the row and capabilities of
+    the hosts it held (two statements under the allocation lock, per
+    write): only their allocations changed."""
+    service = any_service
+    ctx = admin()
+    small = _small_calendar()
+    seen = _after_a_change(service, ctx, small[:1])
+    assert not [s for s in seen if 'computehost_extra_capabilities' in s
+                or s.startswith('SELECT computehosts.id, computehosts.hypervisor_id')], seen
+
+
+def test_a_change_of_a_host_s_row_rereads_it(any_service):
+    service = any_service
+    ctx = admin()
+    small = _small_calendar()
+    window = {'start_date': (T0 + 2 * HOUR).strftime('%Y-%m-%d %H:%M'),
+              'end_date': (T0 + 3 * HOUR).strftime('%Y-%m-%d %H:%M')}
+    assert service.how_many(ctx, **window)['max'] == 3
+    with db_api.transaction(ctx):
+        db_api.allocation_lock(ctx)
+        db_api.host_update(ctx, small[0], {'reservable': False})
+    with statements() as seen:
+        assert service.how_many(ctx, **window)['max'] == 2
+    # The generation, the hosts changed since, their rows, capabilities and
+    # allocations.
+    assert len(seen) == 5, seen
+    assert service.provider('physical:host').loads == 1
 
 
 def test_the_calendar_is_caught_up_only_when_it_changed(service):
