@@ -109,7 +109,7 @@ class Lifecycle:
         phase = phase or phase_of(lease)
         return db_api.intent_set(context, reservation['id'], lease['id'],
                                  reservation['resource_type'], phase,
-                                 lambda: plugin.intent_spec(context, lease, reservation),
+                                 lambda: plugin.intent_spec(context, lease, reservation, phase),
                                  new=new,
                                  not_before=_prepared_from(lease, phase), touched=adopted)
 

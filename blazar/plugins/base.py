@@ -61,10 +61,11 @@ class ResourcePlugin(abc.ABC):
         """Apply new dates/parameters to a reservation, same rules as reserve."""
 
     @abc.abstractmethod
-    def intent_spec(self, context, lease, reservation):
-        """What the cloud must hold for this reservation, as a JSON dict
-        (names, hosts, owner...), read from the store only: the converger
-        makes the cloud match it (blazar/manager/converger.py)."""
+    def intent_spec(self, context, lease, reservation, phase):
+        """What the cloud must hold for this reservation in ``phase``
+        (``reserved``, ``active``, ``absent``), as a JSON dict (names,
+        hosts, owner...), read from the store only: the converger makes the
+        cloud match it (blazar/manager/converger.py)."""
 
     @abc.abstractmethod
     def plan(self, phase, spec, observed):

@@ -231,7 +231,7 @@ class FloatingIpPlugin(base.ResourcePlugin):
                      added, dropped)
 
     # --- the cloud (blazar/plugins/floatingips/cloud.py) ----------------------------
-    def intent_spec(self, context, lease, reservation):
+    def intent_spec(self, context, lease, reservation, phase):
         row = reservation.get('floatingip_reservation') or {}
         fips = db_api.floatingips_get(
             context, db_api.reservation_floatingip_ids(context, reservation['id']))

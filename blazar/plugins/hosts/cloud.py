@@ -28,13 +28,16 @@ from blazar.plugins.steps import Step
 LOG = logging.getLogger(__name__)
 
 
-def spec(lease, reservation_id, host_names):
-    """The intent of a host reservation (see ``intent_spec``)."""
-    return {'lease_id': lease['id'], 'reservation_id': reservation_id,
-            'project_id': lease['project_id'],
-            'zone': CONF['physical:host'].blazar_az_prefix + reservation_id,
-            'metadata': {CONF.nova.blazar_owner: lease['project_id']},
-            'hosts': sorted(set(host_names))}
+def spec(lease, reservation_id, host_names=None):
+    """The intent of a host reservation (see ``intent_spec``): its hosts
+    (service names) once it has started, none before."""
+    found = {'lease_id': lease['id'], 'reservation_id': reservation_id,
+             'project_id': lease['project_id'],
+             'zone': CONF['physical:host'].blazar_az_prefix + reservation_id,
+             'metadata': {CONF.nova.blazar_owner: lease['project_id']}}
+    if host_names is not None:
+        found['hosts'] = sorted(set(host_names))
+    return found
 
 
 def _members(observed):

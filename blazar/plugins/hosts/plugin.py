@@ -338,9 +338,12 @@ class PhysicalHostPlugin(base.ResourcePlugin):
         return db_api.hosts_get(context, db_api.reservation_host_ids(context,
                                                                      reservation['id']))
 
-    def intent_spec(self, context, lease, reservation):
-        return cloud.spec(lease, reservation['id'],
-                          db_api.reservation_service_names(context, reservation['id']))
+    def intent_spec(self, context, lease, reservation, phase):
+        # Its hosts join its aggregate at its start: a reserved intent names
+        # none (the aggregate is made empty), and reads none.
+        names = None if phase == 'reserved' else db_api.reservation_service_names(
+            context, reservation['id'])
+        return cloud.spec(lease, reservation['id'], names)
 
     def plan(self, phase, spec, observed):
         return cloud.plan(phase, spec, observed)

@@ -141,7 +141,7 @@ class VirtualInstancePlugin(base.ResourcePlugin):
         return slots, {h['id']: h for h in db_api.hosts_get(context, slots)}
 
     # --- the cloud (blazar/plugins/instances/cloud.py) --------------------------
-    def intent_spec(self, context, lease, reservation):
+    def intent_spec(self, context, lease, reservation, phase):
         slots, hosts = self._hosts(context, reservation['id'])
         return cloud.spec(lease, reservation['id'],
                           stored_params(reservation['instance_reservation']), hosts, slots)

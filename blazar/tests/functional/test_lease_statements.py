@@ -265,7 +265,7 @@ def test_deleting_a_pending_lease_drops_its_intent_without_reading_it(api, stack
         stack.manager.resume()
     under = _normalised(split)
     assert not [t for t in under if t.startswith('SELECT cloud_intents.')], under
-    assert not [t for t in under if 'service_name' in t], under
+    assert not [t for t in under if t.startswith('SELECT computehosts.service_name')], under
     assert len([t for t in under if t.startswith('DELETE FROM cloud_intents')]) == 1, under
     assert db_api.intent_get(blazar_context.get_admin_context(),
                              lease['reservations'][0]['id']) is None
@@ -283,3 +283,15 @@ def test_a_create_after_another_rereads_only_the_allocations_of_its_hosts(api, s
     assert not [t for t in under if 'computehost_extra_capabilities' in t], under
     assert not [t for t in under
                 if t.startswith('SELECT computehosts.id, computehosts.hypervisor_id')], under
+
+
+def test_a_create_writes_a_reserved_intent_without_reading_its_hosts_names(api, stack):
+    """A pending host reservation's intent named its hosts, read under the
+    allocation lock: they join its aggregate only at its start."""
+    enrol(api, 1)
+    lease, split = _create(api, stack, 1, 'one')
+    under = _normalised(split)
+    assert not [t for t in under if t.startswith('SELECT computehosts.service_name')], under
+    intent = db_api.intent_get(blazar_context.get_admin_context(),
+                               lease['reservations'][0]['id'])
+    assert intent['phase'] == 'reserved' and 'hosts' not in intent['spec'], intent

@@ -116,7 +116,7 @@ class Replacing(base.ResourcePlugin):
         self.spares = list(spares)
         self.calls = []
 
-    def intent_spec(self, context, lease, reservation):
+    def intent_spec(self, context, lease, reservation, phase):
         return {'hosts': db_api.reservation_host_ids(context, reservation['id'])}
 
     def heal(self, context, lease, reservation, lost_host_ids):
