@@ -57,6 +57,34 @@ def _create(api, stack, hosts, name):
     return resp.json()['lease'], split
 
 
+def _normalised(split):
+    return [' '.join(text.split()) for text in split['under']]
+
+
+def _under_the_lock(stack, marker, send, expected):
+    """``(answer, statements from the allocation lock on)`` of ``send()``,
+    the manager's own background work paused; the answer must be
+    ``expected``."""
+    stack.manager.pause()
+    try:
+        with statements_of_the_write(marker) as split:
+            resp = send()
+        assert resp.status_code == expected, resp.text
+    finally:
+        stack.manager.resume()
+    return resp, _normalised(split)
+
+
+def _move_end(api, stack, lease):
+    return _under_the_lock(stack, 'UPDATE leases SET', lambda: api.put(
+        '/v1/leases/%s' % lease['id'], {'end_date': '2099-12-31 23:00'}), 200)
+
+
+def _delete(api, stack, lease):
+    return _under_the_lock(stack, 'DELETE FROM leases', lambda: api.delete(
+        '/v1/leases/%s' % lease['id']), 204)[1]
+
+
 def test_a_create_costs_the_same_statements_whatever_its_number_of_hosts(api, stack):
     enrol(api, 4)
     _, one = _create(api, stack, 1, 'one')
@@ -76,15 +104,7 @@ def test_a_new_end_date_rewrites_neither_the_reservation_s_parameters_nor_reread
     and read the reservations back, under the allocation lock."""
     enrol(api, 2)
     lease, _ = _create(api, stack, 1, 'one')
-    stack.manager.pause()
-    try:
-        with statements_of_the_write('UPDATE leases SET') as split:
-            resp = api.put('/v1/leases/%s' % lease['id'],
-                           {'end_date': '2099-12-31 23:00'})
-        assert resp.status_code == 200, resp.text
-    finally:
-        stack.manager.resume()
-    under = [' '.join(text.split()) for text in split['under']]
+    resp, under = _move_end(api, stack, lease)
     assert not [t for t in under if t.startswith('UPDATE computehost_reservations')]
     # The lease (with its reservations) is read once under the lock, and
     # once after the commit for the answer.
@@ -186,15 +206,7 @@ def test_a_delete_reads_its_lease_in_two_statements_under_the_lock(api, stack):
     reservations."""
     enrol(api, 1)
     lease, _ = _create(api, stack, 1, 'one')
-    stack.manager.pause()
-    try:
-        with statements_of_the_write('DELETE FROM leases') as split:
-            resp = api.delete('/v1/leases/%s' % lease['id'])
-        assert resp.status_code == 204, resp.text
-    finally:
-        stack.manager.resume()
-    reads = [' '.join(text.split()) for text in split['under']
-             if text.lstrip().upper().startswith('SELECT')]
+    reads = [text for text in _delete(api, stack, lease) if text.startswith('SELECT')]
     lease_reads = [text for text in reads
                    if re.match(r'SELECT (leases|reservations|events)\.', text)]
     assert len(lease_reads) == 2, reads
@@ -226,25 +238,13 @@ def test_an_instance_reservation_create_writes_its_slots_and_spans_without_delet
     assert [sum(column) for column in zip(*rows)] == [0, 2, 4], rows
 
 
-def _normalised(split):
-    return [' '.join(text.split()) for text in split['under']]
-
-
 def test_an_update_reads_the_reservation_s_allocations_once(api, stack):
     """An update moving a host reservation read its allocations three
     times under the allocation lock: its hosts, whether they cover the new
     window, and what not to count against it when choosing again."""
     enrol(api, 2)
     lease, _ = _create(api, stack, 1, 'one')
-    stack.manager.pause()
-    try:
-        with statements_of_the_write('UPDATE leases SET') as split:
-            resp = api.put('/v1/leases/%s' % lease['id'],
-                           {'end_date': '2099-12-31 23:00'})
-        assert resp.status_code == 200, resp.text
-    finally:
-        stack.manager.resume()
-    own_reads = [text for text in _normalised(split)
+    own_reads = [text for text in _move_end(api, stack, lease)[1]
                  if text.startswith('SELECT computehost_allocations.')
                  and 'computehost_allocations.reservation_id =' in text]
     assert len(own_reads) == 1, own_reads
@@ -256,14 +256,7 @@ def test_deleting_a_pending_lease_drops_its_intent_without_reading_it(api, stack
     before dropping the intent: one DELETE does it."""
     enrol(api, 1)
     lease, _ = _create(api, stack, 1, 'one')
-    stack.manager.pause()
-    try:
-        with statements_of_the_write('DELETE FROM leases') as split:
-            resp = api.delete('/v1/leases/%s' % lease['id'])
-        assert resp.status_code == 204, resp.text
-    finally:
-        stack.manager.resume()
-    under = _normalised(split)
+    under = _delete(api, stack, lease)
     assert not [t for t in under if t.startswith('SELECT cloud_intents.')], under
     assert not [t for t in under if t.startswith('SELECT computehosts.service_name')], under
     assert len([t for t in under if t.startswith('DELETE FROM cloud_intents')]) == 1, under
