@@ -17,6 +17,10 @@ holding at most ``--max-held`` leases each (then it updates or deletes).
 Windows rarely collide on 16 hosts over 30 days, so most writes succeed;
 a 409 (no host free) is a write that was answered, counted apart.
 
+With ``--mix 0,0,0,1`` each client creates one lease, then only reads it
+(``GET /v1/leases/<id>``): the cost of the thinnest trip through the same
+API, broker, manager and database, a floor that no write can go under.
+
 Prints the writes answered per second after the warm-up (all, and those
 that succeeded), their p50/p95/p99 latency, the same per operation, and
 any unexpected answer. Prints figures; asserts nothing.
@@ -40,8 +44,8 @@ import requests  # noqa: E402
 
 from benchmarks import deployment  # noqa: E402
 
-OPERATIONS = ('create', 'update', 'delete')
-SUCCESS = {'create': 201, 'update': 200, 'delete': 204}
+OPERATIONS = ('create', 'update', 'delete', 'read')
+SUCCESS = {'create': 201, 'update': 200, 'delete': 204, 'read': 200}
 
 
 def _minute(moment):
@@ -109,11 +113,15 @@ class Tenant(threading.Thread):
         if status not in (204, 404):
             self.held.appendleft((lease_id, None, None))
 
+    def read(self):
+        lease_id, _, _ = self.held[self.rng.randrange(len(self.held))]
+        self.call('read', 'GET', '/leases/%s' % lease_id)
+
     def choose(self):
         if not self.held:
             return 'create'
         if len(self.held) >= self.args.max_held:
-            return self.rng.choice(('update', 'delete'))
+            return self.rng.choices(OPERATIONS[1:], weights=self.args.mix[1:])[0]
         return self.rng.choices(OPERATIONS, weights=self.args.mix)[0]
 
     def run(self):
@@ -140,13 +148,13 @@ def _client_cpu():
     return times.user + times.system
 
 
-def report_cpu(before, after, writes):
+def report_cpu(before, after, writes, noun='write'):
     """CPU milliseconds per write answered, per process, over the counted
     window: where a saturated machine spends its cores."""
     if not writes:
         return
     print()
-    print('CPU per write answered (ms), over the counted window:')
+    print('CPU per %s answered (ms), over the counted window:' % noun)
     spent = {name: (after[name] - before.get(name, 0.0)) * 1000 / writes
              for name in after}
     for name, value in sorted(spent.items(), key=lambda item: -item[1]):
@@ -154,17 +162,17 @@ def report_cpu(before, after, writes):
     print('  %-18s %7.1f' % ('total', sum(spent.values())))
 
 
-def report_statements(before, after, writes):
+def report_statements(before, after, writes, noun='write'):
     """The database's work per write answered, over the counted window
     (every client of the server: run on an otherwise quiet server)."""
     if not writes or not after:
         return
     print()
-    print('database per write answered: ' + ', '.join(
+    print('database per %s answered: ' % noun + ', '.join(
         '%s %.1f' % (name, (after[name] - before[name]) / writes) for name in after))
 
 
-def report(records, window_start, window_end):
+def report(records, window_start, window_end, noun='write'):
     """Prints the figures; returns the number of writes counted."""
     counted = [r for r in records if window_start <= r[1] < window_end]
     seconds = window_end - window_start
@@ -172,17 +180,19 @@ def report(records, window_start, window_end):
     ok = [r for r in counted if r[3] == SUCCESS[r[0]]]
     refused = [r for r in counted if r[3] == 409]
     print()
-    print('writes answered: %d in %.1f s = %.1f writes/s (%.1f/s succeeded, %.1f/s '
-          '409)' % (len(counted), seconds, len(counted) / seconds, len(ok) / seconds,
-                    len(refused) / seconds))
-    print('write latency: p50 %.0f ms, p95 %.0f ms, p99 %.0f ms, max %.0f ms' % (
+    print('%ss answered: %d in %.1f s = %.1f %ss/s (%.1f/s succeeded, %.1f/s '
+          '409)' % (noun, len(counted), seconds, len(counted) / seconds, noun,
+                    len(ok) / seconds, len(refused) / seconds))
+    print('latency: p50 %.0f ms, p95 %.0f ms, p99 %.0f ms, max %.0f ms' % (
         deployment.percentile(latencies, 0.5), deployment.percentile(latencies, 0.95),
         deployment.percentile(latencies, 0.99), max(latencies, default=float('nan'))))
     print()
-    print('%-8s %7s %8s %8s %8s %8s  %s' % ('write', 'count', 'p50 ms', 'p95 ms',
+    print('%-8s %7s %8s %8s %8s %8s  %s' % (noun, 'count', 'p50 ms', 'p95 ms',
                                            'p99 ms', 'max ms', 'answers'))
     for operation in OPERATIONS:
         mine = [r for r in counted if r[0] == operation]
+        if not mine:
+            continue
         values = [r[2] * 1000 for r in mine]
         answers = collections.Counter(r[3] for r in mine)
         print('%-8s %7d %8.0f %8.0f %8.0f %8.0f  %s' % (
@@ -200,6 +210,11 @@ def report(records, window_start, window_end):
     return len(counted)
 
 
+def _weights(text):
+    weights = [float(x) for x in text.split(',')]
+    return (weights + [0.0])[:len(OPERATIONS)]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--clients', type=int, default=50)
@@ -212,9 +227,10 @@ def main(argv=None):
     parser.add_argument('--api-processes', type=int, default=2)
     parser.add_argument('--max-held', type=int, default=4,
                         help='leases a client holds at most')
-    parser.add_argument('--mix', type=lambda text: [float(x) for x in text.split(',')],
-                        default=[2, 1, 1], help='weights of create,update,delete '
-                                                '(default 2,1,1)')
+    parser.add_argument('--mix', type=_weights, default=[2, 1, 1, 0],
+                        help='weights of create,update,delete[,read] (default '
+                             '2,1,1,0); 0,0,0,1: each client creates one lease, '
+                             'then reads it, the floor of the API-RPC-manager path')
     parser.add_argument('--db', choices=['mariadb', 'postgresql'], default='mariadb')
     parser.add_argument('--seed', type=int, default=1)
     parser.add_argument('--set', action='append', default=[], metavar='SECTION.NAME=VALUE',
@@ -254,10 +270,11 @@ def main(argv=None):
         for tenant in tenants:
             tenant.join()
         end = time.monotonic()
-        counted = report(records, begin + args.warmup, min(end, deadline))
+        noun = 'request' if args.mix[3] else 'write'
+        counted = report(records, begin + args.warmup, min(end, deadline), noun)
         cpu_after['bench clients'], cpu_before['bench clients'] = client_after, client_before
-        report_cpu(cpu_before, cpu_after, counted)
-        report_statements(sql_before, sql_after, counted)
+        report_cpu(cpu_before, cpu_after, counted, noun)
+        report_statements(sql_before, sql_after, counted, noun)
         for tenant in tenants:
             tenant.clean_up()
 
