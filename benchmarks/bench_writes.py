@@ -121,7 +121,9 @@ class Tenant(threading.Thread):
         if not self.held:
             return 'create'
         if len(self.held) >= self.args.max_held:
-            return self.rng.choices(OPERATIONS[1:], weights=self.args.mix[1:])[0]
+            # Full: anything but a create (updates and deletes if the mix has none).
+            weights = self.args.mix[1:] if any(self.args.mix[1:]) else [1, 1, 0]
+            return self.rng.choices(OPERATIONS[1:], weights=weights)[0]
         return self.rng.choices(OPERATIONS, weights=self.args.mix)[0]
 
     def run(self):
