@@ -6,7 +6,7 @@ from oslo_utils import timeutils
 import sqlalchemy as sa
 
 from blazar.db import models
-from blazar.db.api.calendar import calendar_touch
+from blazar.db.api.calendar import calendar_touch_holdings
 from blazar.db.api.core import _reader
 from blazar.db.api.core import transaction
 from blazar.db.api.usage import usage_spans_refresh
@@ -106,16 +106,16 @@ def allocations_create(context, reservation_id, host_ids, start, end, new=False)
         session.execute(sa.insert(models.HostAllocation), [
             {'reservation_id': reservation_id, 'compute_host_id': host_id,
              'start_date': start, 'end_date': end} for host_id in host_ids])
-        calendar_touch(context, host_ids=host_ids, host_rows=False)
+        calendar_touch_holdings(context, host_ids=host_ids)
         usage_spans_refresh(context, [reservation_id], new=new)
 
 
 def allocations_delete(context, reservation_id, host_ids=None):
     with transaction(context) as session:
         if host_ids is not None:
-            calendar_touch(context, host_ids=host_ids, host_rows=False)
+            calendar_touch_holdings(context, host_ids=host_ids)
         else:
-            calendar_touch(context, reservation_id=reservation_id, host_rows=False)
+            calendar_touch_holdings(context, reservation_id=reservation_id)
         query = sa.delete(models.HostAllocation).where(
             models.HostAllocation.reservation_id == reservation_id)
         if host_ids is not None:
@@ -127,7 +127,7 @@ def allocations_delete(context, reservation_id, host_ids=None):
 def allocations_set_window(context, reservation_id, start, end):
     """Keep a reservation's allocations in step with its lease dates."""
     with transaction(context) as session:
-        calendar_touch(context, reservation_id=reservation_id, host_rows=False)
+        calendar_touch_holdings(context, reservation_id=reservation_id)
         session.execute(sa.update(models.HostAllocation)
                         .where(models.HostAllocation.reservation_id == reservation_id)
                         .values(start_date=start, end_date=end,
@@ -206,9 +206,9 @@ def reservation_slots_set(context, reservation_id, slots, start, end, new=False)
     with transaction(context) as session:
         alloc = models.HostAllocation
         if new:
-            calendar_touch(context, host_ids=held, host_rows=False)
+            calendar_touch_holdings(context, host_ids=held)
         else:
-            calendar_touch(context, host_ids=held, reservation_id=reservation_id, host_rows=False)
+            calendar_touch_holdings(context, host_ids=held, reservation_id=reservation_id)
             session.execute(sa.delete(alloc).where(alloc.reservation_id == reservation_id))
         session.add_all([alloc(reservation_id=reservation_id, compute_host_id=host_id,
                                slots=slots[host_id], start_date=start, end_date=end)

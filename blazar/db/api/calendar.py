@@ -12,7 +12,7 @@ then catches up by reading the hosts stamped ``g`` or later
 (:func:`calendar_delta`, one range scan of
 ix_calendar_changes_generation) and reloading those hosts alone: what
 holds them, and their own rows only where a change touched those (a
-lease write changes allocations alone, ``host_rows=False``).
+lease write changes allocations alone, :func:`calendar_touch_holdings`).
 
 Why ``g`` or later and not only later: a write that did not take the lock
 (none does; a hand edit could) is stamped with the last committed
@@ -35,6 +35,7 @@ from blazar.db.api.core import transaction
 
 __all__ = [
     'calendar_touch',
+    'calendar_touch_holdings',
     'calendar_delta',
     'calendar_changes_prune',
     'CALENDAR_CHANGES_KEPT',
@@ -53,16 +54,21 @@ def _generation():
         .scalar_subquery(), 0)
 
 
-def calendar_touch(context, host_ids=None, reservation_id=None, lease_id=None,
-                   host_rows=True):
-    """Record that this transaction changes the calendar of some hosts:
-    ``host_ids``, and those a reservation's or a lease's allocations hold
-    (call it before deleting or moving allocations, and with the hosts
-    they move to). ``host_rows``: whether the hosts' own rows change (row,
-    capabilities, inventory, health), or only what holds them. One
-    statement (an INSERT ... SELECT of the enrolled hosts among them: a
-    host's row goes after its change is recorded), whatever the number of
-    hosts."""
+def calendar_touch(context, host_ids):
+    """Record that this transaction changes the hosts' own rows (row,
+    capabilities, inventory, health): a catch-up reloads those and what
+    holds them."""
+    ids = sorted(set(host_ids))
+    if ids:
+        _touch(context, [models.ComputeHost.id.in_(ids)], host_rows=True)
+
+
+def calendar_touch_holdings(context, host_ids=None, reservation_id=None, lease_id=None):
+    """Record that this transaction changes only what holds some hosts
+    (allocations): ``host_ids``, and those a reservation's or a lease's
+    allocations hold (call it before deleting or moving allocations, and
+    with the hosts they move to). A catch-up reloads their allocations and
+    keeps their rows and capabilities."""
     host, alloc = models.ComputeHost, models.HostAllocation
     conditions = []
     if host_ids is not None:
@@ -79,10 +85,17 @@ def calendar_touch(context, host_ids=None, reservation_id=None, lease_id=None,
             sa.select(alloc.compute_host_id)
             .join(res, res.id == alloc.reservation_id)
             .where(res.lease_id == lease_id)))
-    if not conditions:
-        return
+    if conditions:
+        _touch(context, conditions, host_rows=False)
+
+
+def _touch(context, conditions, host_rows):
+    """One statement (an INSERT ... SELECT of the enrolled hosts matching
+    any of ``conditions``: a host's row goes after its change is recorded),
+    whatever the number of hosts."""
+    host = models.ComputeHost
     rows = sa.select(_generation().label('generation'), host.id,
-                     sa.literal(bool(host_rows), sa.Boolean).label('host_row')).where(
+                     sa.literal(host_rows, sa.Boolean).label('host_row')).where(
         sa.or_(*conditions))
     with transaction(context) as session:
         session.execute(sa.insert(models.CalendarChange).from_select(

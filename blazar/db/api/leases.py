@@ -4,7 +4,7 @@ from sqlalchemy import orm
 
 from blazar.db import models
 from blazar.db.api import paging
-from blazar.db.api.calendar import calendar_touch
+from blazar.db.api.calendar import calendar_touch_holdings
 from blazar.db.api.core import _create
 from blazar.db.api.core import _reader
 from blazar.db.api.core import _row
@@ -222,7 +222,7 @@ def lease_destroy(context, lease_id):
     cloud objects to remove."""
     with transaction(context) as session:
         # The hosts its allocations hold are recorded before they go.
-        calendar_touch(context, lease_id=lease_id, host_rows=False)
+        calendar_touch_holdings(context, lease_id=lease_id)
         return session.execute(sa.delete(models.Lease).where(
             models.Lease.id == lease_id)).rowcount == 1
 
