@@ -23,8 +23,9 @@ capabilities, inventory or health, or allocations) records the hosts it
 touched, with :func:`.calendar.calendar_touch` (a host's own rows) or
 :func:`.calendar.calendar_touch_holdings` (allocations alone): the
 managers' calendars catch up on them. One that changes allocations, a
-host's size or an instance reservation's shape also rewrites the usage spans of the reservations
-concerned with :func:`.usage.usage_spans_refresh`, in its own transaction;
+host's size or an instance reservation's shape also rewrites the usage
+spans of the reservations concerned with :func:`.usage.usage_spans_refresh`,
+in its own transaction;
 the property test blazar/tests/functional/test_availability_cache.py
 checks both against a full reload after random changes.
 """
